@@ -1,0 +1,1 @@
+"""One package per vendor: its client, streams, pure mappers and webhook checks."""

@@ -1,0 +1,136 @@
+"""Plaid records -> ERPNext document dicts. Pure: everything from the site comes in the context."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from kraal_connect.engine.errors import MissingMappingError, RecordError
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class PlaidContext:
+	company: str
+	company_currency: str
+	# Plaid account_id -> ERPNext Bank Account name
+	bank_accounts: Mapping[str, str] = field(default_factory=dict)
+
+
+def _label(txn: Mapping[str, Any]) -> str:
+	return f"Plaid transaction {txn.get('transaction_id') or '(no transaction_id)'}"
+
+
+def _required(txn: Mapping[str, Any], fieldname: str) -> Any:
+	value = txn.get(fieldname)
+	if value in (None, ""):
+		raise RecordError(f"{_label(txn)}: field '{fieldname}' is missing")
+	return value
+
+
+def _amount(txn: Mapping[str, Any]) -> Decimal:
+	raw = _required(txn, "amount")
+	if isinstance(raw, bool):
+		raise RecordError(f"{_label(txn)}: field 'amount' is not a number: {raw!r}")
+	try:
+		amount = Decimal(str(raw))
+	except InvalidOperation:
+		raise RecordError(f"{_label(txn)}: field 'amount' is not a number: {raw!r}") from None
+	if not amount.is_finite():
+		raise RecordError(f"{_label(txn)}: field 'amount' is not a number: {raw!r}")
+	return amount.quantize(CENT)
+
+
+def _date(txn: Mapping[str, Any], fieldname: str = "date") -> str:
+	raw = _required(txn, fieldname)
+	try:
+		return date.fromisoformat(str(raw)).isoformat()
+	except ValueError:
+		raise RecordError(f"{_label(txn)}: field '{fieldname}' is not a date: {raw!r}") from None
+
+
+def bank_transaction(txn: Mapping[str, Any], ctx: PlaidContext) -> dict | None:
+	"""A posted Plaid transaction as a submitted Bank Transaction; pending ones are not booked.
+
+	Plaid's amount is positive when money leaves the account (a withdrawal, or a card purchase)
+	and negative when it comes in.
+	"""
+	transaction_id = _required(txn, "transaction_id")
+	if txn.get("pending"):
+		return None
+	amount = _amount(txn)
+	account_id = _required(txn, "account_id")
+	bank_account = ctx.bank_accounts.get(account_id)
+	if not bank_account:
+		raise MissingMappingError("Bank Account", account_id, _label(txn))
+	currency = txn.get("iso_currency_code") or txn.get("unofficial_currency_code")
+	if not currency:
+		raise RecordError(f"{_label(txn)}: field 'iso_currency_code' is missing")
+	payment_meta = txn.get("payment_meta") or {}
+	description = " · ".join(p for p in (txn.get("merchant_name"), txn.get("name")) if p)
+	return {
+		"doctype": "Bank Transaction",
+		"docstatus": 1,
+		"date": _date(txn),
+		"company": ctx.company,
+		"bank_account": bank_account,
+		"deposit": float(-amount) if amount < 0 else 0.0,
+		"withdrawal": float(amount) if amount > 0 else 0.0,
+		"currency": currency,
+		"description": description or transaction_id,
+		"reference_number": payment_meta.get("reference_number") or transaction_id,
+		"transaction_id": transaction_id,
+		"transaction_type": txn.get("payment_channel") or "",
+		"bank_party_name": txn.get("merchant_name") or payment_meta.get("payee") or "",
+	}
+
+
+def bank_transaction_lock_reason(doc: Any) -> str | None:
+	"""A Bank Transaction matched to payments or vouchers belongs to the reconciliation now."""
+	if doc.get("payment_entries") or doc.get("status") == "Reconciled":
+		return f"Bank Transaction {doc.get('name')} is reconciled; the change at Plaid was not applied"
+	return None
+
+
+# Checking and savings are "depository"; credit cards are "credit" and post to a liability account.
+SUPPORTED_ACCOUNT_TYPES = frozenset({"depository", "credit"})
+
+
+def account_label(account: Mapping[str, Any]) -> str:
+	name = account.get("official_name") or account.get("name") or account["account_id"]
+	mask = account.get("mask")
+	return f"{name} {mask}" if mask else name
+
+
+def bank_account(account: Mapping[str, Any], bank: str, company: str, gl_account: str) -> dict:
+	"""An ERPNext Bank Account for a Plaid account (checking, savings or credit card)."""
+	return {
+		"doctype": "Bank Account",
+		"account_name": account_label(account),
+		"bank": bank,
+		"company": company,
+		"account": gl_account,
+		"is_company_account": 1,
+		"account_type": account.get("type") or "",
+		"account_subtype": account.get("subtype") or "",
+		"mask": account.get("mask") or "",
+	}
+
+
+def gl_account(account: Mapping[str, Any], company: str, parent_account: str, currency: str) -> dict:
+	"""The ledger account a new Bank Account posts to."""
+	return {
+		"doctype": "Account",
+		"account_name": account_label(account),
+		"company": company,
+		"parent_account": parent_account,
+		"account_type": "Bank",
+		"account_currency": (account.get("balances") or {}).get("iso_currency_code") or currency,
+		"is_group": 0,
+	}
+
+
+def is_supported_account(account: Mapping[str, Any]) -> bool:
+	return account.get("type") in SUPPORTED_ACCOUNT_TYPES

@@ -1,0 +1,55 @@
+import requests
+
+
+class SyncError(Exception):
+	"""Base of the errors the engine understands."""
+
+
+class TransientError(SyncError):
+	"""The vendor could not answer now (rate limit, 5xx, timeout); the same call may work later."""
+
+	def __init__(self, message: str, retry_after: float | None = None):
+		super().__init__(message)
+		self.retry_after = retry_after
+
+
+class AuthenticationError(SyncError):
+	"""The stored credentials no longer work; a person has to reconnect the integration."""
+
+
+class RecordError(SyncError):
+	"""One record cannot be synced. The message names the record and the field."""
+
+
+class MissingMappingError(RecordError):
+	"""A record needs a Kraal Account Mapping row that does not exist yet."""
+
+	def __init__(self, mapping_type: str, key: str, record: str):
+		super().__init__(f"{record}: no {mapping_type} mapping for '{key}'; add it under Kraal Account Mapping")
+		self.mapping_type = mapping_type
+		self.key = key
+
+
+class ConflictError(RecordError):
+	"""The source changed a document that may no longer change in ERPNext (e.g. reconciled)."""
+
+
+class WebhookRejected(SyncError):
+	"""A webhook whose signature, age or body does not check out."""
+
+
+def as_transient(exc: BaseException) -> TransientError | None:
+	"""The transient form of an error, or None when retrying cannot help."""
+	if isinstance(exc, TransientError):
+		return exc
+	if isinstance(exc, requests.Timeout | requests.ConnectionError):
+		return TransientError(f"network: {type(exc).__name__}")
+	return None
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+	"""Parse a Retry-After header given in seconds; an HTTP date or garbage means 'use backoff'."""
+	try:
+		return max(0.0, float(value)) if value is not None else None
+	except ValueError:
+		return None

@@ -1,0 +1,65 @@
+from dataclasses import dataclass, field
+
+OUTCOMES = ("created", "updated", "cancelled", "skipped")
+
+
+@dataclass
+class EntityCounts:
+	fetched: int = 0
+	created: int = 0
+	updated: int = 0
+	cancelled: int = 0
+	skipped: int = 0
+	failed: int = 0
+
+
+@dataclass(frozen=True)
+class Failure:
+	entity: str
+	external_id: str
+	message: str
+	kind: str = "Error"  # or "Conflict": both sides changed, or the document may no longer change
+
+
+@dataclass
+class RunStats:
+	counts: dict[str, EntityCounts] = field(default_factory=dict)
+	failures: list[Failure] = field(default_factory=list)
+	api_calls: int = 0
+	aborted_entities: list[str] = field(default_factory=list)
+
+	def entity(self, name: str) -> EntityCounts:
+		return self.counts.setdefault(name, EntityCounts())
+
+	def record(self, entity: str, outcome: str) -> None:
+		counts = self.entity(entity)
+		setattr(counts, outcome, getattr(counts, outcome) + 1)
+
+	def fail(self, entity: str, external_id: str, message: str, kind: str = "Error") -> None:
+		self.entity(entity).failed += 1
+		self.failures.append(Failure(entity, external_id, message, kind))
+
+	@property
+	def status(self) -> str:
+		if self.aborted_entities and len(self.aborted_entities) >= max(len(self.counts), 1):
+			return "Failed"
+		if self.failures or self.aborted_entities:
+			return "Partial"
+		return "Success"
+
+	def summary(self) -> str:
+		parts = []
+		for name, c in self.counts.items():
+			parts.append(
+				f"{name}: {c.fetched} fetched, {c.created} created, {c.updated} updated, "
+				f"{c.cancelled} cancelled, {c.skipped} skipped, {c.failed} failed"
+			)
+		return "; ".join(parts) or "nothing to sync"
+
+
+def redact(text: str, secrets: list[str]) -> str:
+	"""Secrets never reach a log: any stored secret that turns up in a message is masked."""
+	for secret in secrets:
+		if secret and len(secret) >= 4:
+			text = text.replace(secret, "*****")
+	return text

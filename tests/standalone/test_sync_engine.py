@@ -1,0 +1,191 @@
+import pytest
+
+from kraal_connect.engine.errors import AuthenticationError, RecordError, TransientError
+from kraal_connect.engine.records import Change, Page, Stream
+from kraal_connect.engine.retry import ApiCaller, RetryPolicy
+from kraal_connect.engine.stats import RunStats, redact
+from kraal_connect.engine.sync import sync_streams
+from tests.standalone.memory_store import MemoryStore
+
+
+def paged_source(pages, fail_at=None):
+	"""fetch() over a list of pages of Changes; cursors are page numbers as strings."""
+	calls = []
+
+	def fetch(cursor):
+		index = int(cursor or 0)
+		calls.append(index)
+		if fail_at is not None and index == fail_at.get("page") and fail_at["times"] > 0:
+			fail_at["times"] -= 1
+			raise fail_at["error"]
+		last = index == len(pages) - 1
+		return Page(pages[index], next_cursor=str(index + 1), has_more=not last)
+
+	fetch.calls = calls
+	return fetch
+
+
+def amount_mapper(record, context):
+	if record.get("pending"):
+		return None
+	if not isinstance(record.get("amount"), int | float):
+		raise RecordError(f"row {record.get('id')}: field 'amount' is not a number")
+	return {"doctype": "Row", "amount": record["amount"] * context["scale"], "docstatus": 1}
+
+
+def changes(*ids, **extra):
+	return [Change(i, {"id": i, "amount": 10, **extra}) for i in ids]
+
+
+def run(stream, store, caller=None, context=None):
+	stats = RunStats()
+	sync_streams([stream], store, caller or ApiCaller(sleep=lambda s: None), context or {"scale": 1}, stats)
+	return stats
+
+
+def test_pages_are_followed_and_each_checkpointed_with_its_cursor():
+	fetch = paged_source([changes("a", "b"), changes("c"), changes("d", "e")])
+	store = MemoryStore()
+	stats = run(Stream("row", fetch, amount_mapper), store, context={"scale": 3})
+	assert sorted(store.live("row")) == ["a", "b", "c", "d", "e"]
+	assert store.live("row")["c"]["amount"] == 30
+	assert store.checkpoints == [("row", "1"), ("row", "2"), ("row", "3")]
+	counts = stats.counts["row"]
+	assert (counts.fetched, counts.created, counts.failed) == (5, 5, 0)
+	assert stats.status == "Success"
+	assert stats.api_calls == 3
+
+
+def test_second_run_from_the_start_writes_nothing():
+	pages = [changes("a", "b"), changes("c")]
+	store = MemoryStore()
+	run(Stream("row", paged_source(pages), amount_mapper), store)
+	store.cursors.clear()
+	stats = run(Stream("row", paged_source(pages), amount_mapper), store)
+	assert store.inserts == 3
+	assert (stats.counts["row"].created, stats.counts["row"].skipped) == (0, 3)
+
+
+def test_a_bad_record_fails_alone_and_names_itself():
+	page = changes("a") + [Change("bad", {"id": "bad", "amount": "12,50"})] + changes("c")
+	store = MemoryStore()
+	stats = run(Stream("row", paged_source([page]), amount_mapper), store)
+	assert sorted(store.live("row")) == ["a", "c"]
+	assert [(f.external_id, f.message) for f in stats.failures] == [
+		("bad", "row bad: field 'amount' is not a number")
+	]
+	assert stats.counts["row"].failed == 1
+	assert stats.status == "Partial"
+
+
+def test_unexpected_errors_in_one_record_are_isolated_too():
+	def mapper(record, context):
+		if record["id"] == "boom":
+			return {}["missing"]
+		return amount_mapper(record, context)
+
+	page = changes("a") + [Change("boom", {"id": "boom"})] + changes("c")
+	store = MemoryStore()
+	stats = run(Stream("row", paged_source([page]), mapper), store)
+	assert sorted(store.live("row")) == ["a", "c"]
+	assert stats.failures[0].external_id == "boom"
+	assert stats.failures[0].message.startswith("KeyError")
+
+
+def test_unbooked_records_count_as_skipped():
+	page = changes("a") + changes("p", pending=True)
+	store = MemoryStore()
+	stats = run(Stream("row", paged_source([page]), amount_mapper), store)
+	assert list(store.live("row")) == ["a"]
+	assert stats.counts["row"].skipped == 1
+
+
+def test_changed_record_updates_deleted_record_cancels_and_locked_document_conflicts():
+	store = MemoryStore()
+	run(Stream("row", paged_source([changes("a", "b", "c")]), amount_mapper), store)
+	store.docs[("row", "c")]["reconciled"] = True
+	page = [
+		Change("a", {"id": "a", "amount": 99}),
+		Change("b", deleted=True),
+		Change("c", {"id": "c", "amount": 1}),
+		Change("never-seen", deleted=True),
+	]
+	store.cursors.clear()
+	stream = Stream(
+		"row", paged_source([page]), amount_mapper, lock_reason=lambda d: "reconciled" if d.get("reconciled") else None
+	)
+	stats = run(stream, store)
+	assert store.live("row")["a"]["amount"] == 99
+	assert "b" not in store.live("row")
+	assert store.live("row")["c"]["amount"] == 10
+	counts = stats.counts["row"]
+	assert (counts.updated, counts.cancelled, counts.skipped, counts.failed) == (1, 1, 1, 1)
+	assert [(f.external_id, f.kind) for f in stats.failures] == [("c", "Conflict")]
+
+
+def test_a_run_that_dies_resumes_from_the_last_committed_page_without_duplicates():
+	pages = [changes("a", "b"), changes("c", "d"), changes("e")]
+	store = MemoryStore()
+	fetch = paged_source(pages, fail_at={"page": 2, "times": 1, "error": KeyboardInterrupt()})
+	with pytest.raises(KeyboardInterrupt):
+		run(Stream("row", fetch, amount_mapper), store)
+	assert store.cursor("row") == "2"
+	resumed = paged_source(pages)
+	run(Stream("row", resumed, amount_mapper), store)
+	assert resumed.calls == [2]
+	assert sorted(store.live("row")) == ["a", "b", "c", "d", "e"]
+	assert store.inserts == 5
+
+
+def test_transient_errors_are_retried_then_the_stream_stops_and_the_next_one_runs():
+	flaky = paged_source([changes("a"), changes("b")], fail_at={"page": 1, "times": 2, "error": TransientError("503")})
+	dead = paged_source([changes("x"), changes("y")], fail_at={"page": 1, "times": 99, "error": TransientError("503")})
+	healthy = paged_source([changes("z")])
+	store = MemoryStore()
+	stats = RunStats()
+	caller = ApiCaller(RetryPolicy(max_attempts=3), sleep=lambda s: None)
+	streams = [Stream("flaky", flaky, amount_mapper), Stream("dead", dead, amount_mapper), Stream("ok", healthy, amount_mapper)]
+	sync_streams(streams, store, caller, {"scale": 1}, stats)
+	assert sorted(store.live("flaky")) == ["a", "b"]
+	assert sorted(store.live("dead")) == ["x"]
+	assert store.cursor("dead") == "1"
+	assert sorted(store.live("ok")) == ["z"]
+	assert stats.aborted_entities == ["dead"]
+	assert stats.failures[-1].message == "stopped after retries: 503"
+	assert stats.status == "Partial"
+	assert stats.api_calls == (1 + 3) + (1 + 3) + 1
+
+
+def test_authentication_failure_stops_the_whole_integration():
+	dead = paged_source([changes("a")], fail_at={"page": 0, "times": 1, "error": AuthenticationError("login")})
+	never = paged_source([changes("b")])
+	store = MemoryStore()
+	with pytest.raises(AuthenticationError):
+		sync_streams(
+			[Stream("one", dead, amount_mapper), Stream("two", never, amount_mapper)],
+			store,
+			ApiCaller(sleep=lambda s: None),
+			{"scale": 1},
+			RunStats(),
+		)
+	assert never.calls == []
+
+
+def test_a_vendor_that_repeats_its_cursor_does_not_loop_forever():
+	def fetch(cursor):
+		return Page(changes("a"), next_cursor="same", has_more=True)
+
+	stats = run(Stream("row", fetch, amount_mapper), MemoryStore())
+	assert stats.aborted_entities == ["row"]
+	assert "same cursor" in stats.failures[0].message
+
+
+def test_status_is_failed_when_every_stream_stopped():
+	stats = RunStats()
+	stats.entity("row")
+	stats.aborted_entities.append("row")
+	assert stats.status == "Failed"
+
+
+def test_redact_masks_secrets():
+	assert redact("token access-sandbox-123 refused", ["access-sandbox-123", ""]) == "token ***** refused"
