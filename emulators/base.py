@@ -134,7 +134,9 @@ class Emulator:
 			if fault.delay:
 				time.sleep(fault.delay)
 			if fault.status is not None:
-				return Response(fault.status, fault.body if fault.body is not None else "", dict(fault.headers))
+				return Response(
+					fault.status, fault.body if fault.body is not None else "", dict(fault.headers)
+				)
 		for method, pattern, handler in self._compiled:
 			match = pattern.match(request.path)
 			if match and method == request.method:

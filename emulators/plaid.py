@@ -100,7 +100,11 @@ class PlaidEmulator(Emulator):
 			return plaid_error("INVALID_INPUT", "INVALID_PUBLIC_TOKEN", "unknown public token")
 		return Response(
 			200,
-			{"access_token": ACCESS_PREFIX + item_id, "item_id": item_id, "request_id": uuid.uuid4().hex[:12]},
+			{
+				"access_token": ACCESS_PREFIX + item_id,
+				"item_id": item_id,
+				"request_id": uuid.uuid4().hex[:12],
+			},
 		)
 
 	def item_get(self, request: Request) -> Response:

@@ -25,7 +25,9 @@ class MissingMappingError(RecordError):
 	"""A record needs a Kraal Account Mapping row that does not exist yet."""
 
 	def __init__(self, mapping_type: str, key: str, record: str):
-		super().__init__(f"{record}: no {mapping_type} mapping for '{key}'; add it under Kraal Account Mapping")
+		super().__init__(
+			f"{record}: no {mapping_type} mapping for '{key}'; add it under Kraal Account Mapping"
+		)
 		self.mapping_type = mapping_type
 		self.key = key
 

@@ -3,7 +3,13 @@
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from kraal_connect.engine.errors import AuthenticationError, ConflictError, RecordError, SyncError, as_transient
+from kraal_connect.engine.errors import (
+	AuthenticationError,
+	ConflictError,
+	RecordError,
+	SyncError,
+	as_transient,
+)
 from kraal_connect.engine.records import Change, Stream
 from kraal_connect.engine.retry import ApiCaller
 from kraal_connect.engine.stats import RunStats

@@ -93,7 +93,9 @@ def test_item_login_required_is_an_authentication_error(api, plaid_emulator):
 
 def test_item_error_file_makes_every_call_fail(api, plaid_data):
 	(plaid_data / "items/item-platypus/error.json").write_text(
-		json.dumps({"error_type": "ITEM_ERROR", "error_code": "ITEM_LOGIN_REQUIRED", "error_message": "log in again"})
+		json.dumps(
+			{"error_type": "ITEM_ERROR", "error_code": "ITEM_LOGIN_REQUIRED", "error_message": "log in again"}
+		)
 	)
 	with pytest.raises(AuthenticationError):
 		api.get_accounts(PLATYPUS)

@@ -6,8 +6,12 @@ import pytest
 from kraal_connect.connectors.plaid import mapping
 from kraal_connect.engine.errors import MissingMappingError, RecordError
 
-FIXTURE_PAGE = Path(__file__).resolve().parents[2] / "fixtures/plaid/items/item-platypus/transactions_sync/0001.json"
-CTX = mapping.PlaidContext(company="Kraal Test Co", company_currency="USD", bank_accounts={"acc-1": "Checking - Bank"})
+FIXTURE_PAGE = (
+	Path(__file__).resolve().parents[2] / "fixtures/plaid/items/item-platypus/transactions_sync/0001.json"
+)
+CTX = mapping.PlaidContext(
+	company="Kraal Test Co", company_currency="USD", bank_accounts={"acc-1": "Checking - Bank"}
+)
 
 
 def txn(**overrides):
@@ -44,7 +48,10 @@ def test_reference_description_and_party_come_from_the_record():
 
 
 def test_unofficial_currency_is_used_when_iso_is_absent():
-	assert mapping.bank_transaction(txn(iso_currency_code=None, unofficial_currency_code="BTC"), CTX)["currency"] == "BTC"
+	assert (
+		mapping.bank_transaction(txn(iso_currency_code=None, unofficial_currency_code="BTC"), CTX)["currency"]
+		== "BTC"
+	)
 
 
 def test_pending_transactions_are_not_booked():
@@ -61,7 +68,10 @@ def test_pending_transactions_are_not_booked():
 		({"date": "2026-13-01"}, "Plaid transaction tx-1: field 'date' is not a date: '2026-13-01'"),
 		({"date": None}, "Plaid transaction tx-1: field 'date' is missing"),
 		({"iso_currency_code": None}, "Plaid transaction tx-1: field 'iso_currency_code' is missing"),
-		({"transaction_id": None}, "Plaid transaction (no transaction_id): field 'transaction_id' is missing"),
+		(
+			{"transaction_id": None},
+			"Plaid transaction (no transaction_id): field 'transaction_id' is missing",
+		),
 	],
 )
 def test_malformed_transactions_name_the_record_and_field(overrides, message):
@@ -79,8 +89,12 @@ def test_unmapped_account_names_the_key():
 
 def test_reconciled_bank_transactions_are_locked():
 	assert mapping.bank_transaction_lock_reason({"name": "BT-1", "status": "Unreconciled"}) is None
-	assert "BT-1 is reconciled" in mapping.bank_transaction_lock_reason({"name": "BT-1", "status": "Reconciled"})
-	assert mapping.bank_transaction_lock_reason({"name": "BT-2", "payment_entries": [{"payment_entry": "PE-1"}]})
+	assert "BT-1 is reconciled" in mapping.bank_transaction_lock_reason(
+		{"name": "BT-1", "status": "Reconciled"}
+	)
+	assert mapping.bank_transaction_lock_reason(
+		{"name": "BT-2", "payment_entries": [{"payment_entry": "PE-1"}]}
+	)
 
 
 def test_accounts_become_bank_and_ledger_accounts():

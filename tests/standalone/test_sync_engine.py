@@ -67,7 +67,7 @@ def test_second_run_from_the_start_writes_nothing():
 
 
 def test_a_bad_record_fails_alone_and_names_itself():
-	page = changes("a") + [Change("bad", {"id": "bad", "amount": "12,50"})] + changes("c")
+	page = [*changes("a"), Change("bad", {"id": "bad", "amount": "12,50"}), *changes("c")]
 	store = MemoryStore()
 	stats = run(Stream("row", paged_source([page]), amount_mapper), store)
 	assert sorted(store.live("row")) == ["a", "c"]
@@ -84,7 +84,7 @@ def test_unexpected_errors_in_one_record_are_isolated_too():
 			return {}["missing"]
 		return amount_mapper(record, context)
 
-	page = changes("a") + [Change("boom", {"id": "boom"})] + changes("c")
+	page = [*changes("a"), Change("boom", {"id": "boom"}), *changes("c")]
 	store = MemoryStore()
 	stats = run(Stream("row", paged_source([page]), mapper), store)
 	assert sorted(store.live("row")) == ["a", "c"]
@@ -112,7 +112,10 @@ def test_changed_record_updates_deleted_record_cancels_and_locked_document_confl
 	]
 	store.cursors.clear()
 	stream = Stream(
-		"row", paged_source([page]), amount_mapper, lock_reason=lambda d: "reconciled" if d.get("reconciled") else None
+		"row",
+		paged_source([page]),
+		amount_mapper,
+		lock_reason=lambda d: "reconciled" if d.get("reconciled") else None,
 	)
 	stats = run(stream, store)
 	assert store.live("row")["a"]["amount"] == 99
@@ -138,13 +141,21 @@ def test_a_run_that_dies_resumes_from_the_last_committed_page_without_duplicates
 
 
 def test_transient_errors_are_retried_then_the_stream_stops_and_the_next_one_runs():
-	flaky = paged_source([changes("a"), changes("b")], fail_at={"page": 1, "times": 2, "error": TransientError("503")})
-	dead = paged_source([changes("x"), changes("y")], fail_at={"page": 1, "times": 99, "error": TransientError("503")})
+	flaky = paged_source(
+		[changes("a"), changes("b")], fail_at={"page": 1, "times": 2, "error": TransientError("503")}
+	)
+	dead = paged_source(
+		[changes("x"), changes("y")], fail_at={"page": 1, "times": 99, "error": TransientError("503")}
+	)
 	healthy = paged_source([changes("z")])
 	store = MemoryStore()
 	stats = RunStats()
 	caller = ApiCaller(RetryPolicy(max_attempts=3), sleep=lambda s: None)
-	streams = [Stream("flaky", flaky, amount_mapper), Stream("dead", dead, amount_mapper), Stream("ok", healthy, amount_mapper)]
+	streams = [
+		Stream("flaky", flaky, amount_mapper),
+		Stream("dead", dead, amount_mapper),
+		Stream("ok", healthy, amount_mapper),
+	]
 	sync_streams(streams, store, caller, {"scale": 1}, stats)
 	assert sorted(store.live("flaky")) == ["a", "b"]
 	assert sorted(store.live("dead")) == ["x"]
@@ -157,7 +168,9 @@ def test_transient_errors_are_retried_then_the_stream_stops_and_the_next_one_run
 
 
 def test_authentication_failure_stops_the_whole_integration():
-	dead = paged_source([changes("a")], fail_at={"page": 0, "times": 1, "error": AuthenticationError("login")})
+	dead = paged_source(
+		[changes("a")], fail_at={"page": 0, "times": 1, "error": AuthenticationError("login")}
+	)
 	never = paged_source([changes("b")])
 	store = MemoryStore()
 	with pytest.raises(AuthenticationError):

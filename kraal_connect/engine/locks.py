@@ -1,0 +1,21 @@
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import frappe
+
+
+@contextmanager
+def integration_lock(integration: str) -> Iterator[bool]:
+	"""A database lock held for one integration's run; yields False when another run holds it.
+
+	MariaDB frees a named lock when its connection ends, so a killed worker never leaves it stuck.
+	"""
+	key = hashlib.sha1(f"{frappe.local.site}:{integration}".encode()).hexdigest()
+	name = f"kraal_sync_{key}"
+	acquired = frappe.db.sql("select get_lock(%s, 0)", name)[0][0] == 1
+	try:
+		yield acquired
+	finally:
+		if acquired:
+			frappe.db.sql("select release_lock(%s)", name)

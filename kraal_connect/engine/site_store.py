@@ -1,0 +1,40 @@
+"""The engine's Store on a site: documents through the writer, cursors on the integration."""
+
+import frappe
+from frappe.utils import now_datetime
+
+from kraal_connect.engine import writer
+from kraal_connect.engine.records import Change, Stream
+from kraal_connect.engine.stats import RunStats
+from kraal_connect.engine.sync_log import SyncLog
+
+
+class SiteStore:
+	def __init__(self, integration, log: SyncLog):
+		self.integration = integration
+		self.log = log
+
+	def cursor(self, entity: str) -> str | None:
+		return self.integration.entity_row(entity).cursor or None
+
+	def write(self, stream: Stream, change: Change, doc: dict) -> str:
+		with writer.isolated():
+			return writer.upsert(
+				self.integration.name,
+				stream.entity,
+				change.external_id,
+				change.fingerprint,
+				doc,
+				stream.lock_reason,
+			)
+
+	def remove(self, stream: Stream, change: Change) -> str:
+		with writer.isolated():
+			return writer.remove(self.integration.name, stream.entity, change.external_id, stream.lock_reason)
+
+	def checkpoint(self, entity: str, cursor: str | None, stats: RunStats) -> None:
+		row = self.integration.entity_row(entity)
+		row.cursor, row.last_synced = cursor, now_datetime()
+		row.db_update()
+		self.log.save(stats)
+		frappe.db.commit()

@@ -1,0 +1,171 @@
+"""The one writer for every vendor: Kraal External Link decides insert, update, cancel or skip."""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+import frappe
+from frappe.utils import flt, get_datetime, getdate, now_datetime
+
+from kraal_connect.engine.errors import ConflictError
+
+LINK = "Kraal External Link"
+DELETED = "deleted"
+
+
+@contextmanager
+def isolated() -> Iterator[None]:
+	"""A savepoint around one record: on any error its partial writes are undone, others stay."""
+	savepoint = "kraal_" + frappe.generate_hash(length=10)
+	frappe.db.savepoint(savepoint)
+	try:
+		yield
+	except BaseException:
+		frappe.db.rollback(save_point=savepoint)
+		raise
+	else:
+		frappe.db.release_savepoint(savepoint)
+
+
+def find_link(integration: str, external_type: str, external_id: str) -> dict | None:
+	return frappe.db.get_value(
+		LINK,
+		{"integration": integration, "external_type": external_type, "external_id": external_id},
+		["name", "reference_doctype", "reference_name", "external_version"],
+		as_dict=True,
+	)
+
+
+def linked_name(integration: str, external_type: str, external_id: str) -> str | None:
+	link = find_link(integration, external_type, external_id)
+	return link.reference_name if link else None
+
+
+def upsert(
+	integration: str,
+	external_type: str,
+	external_id: str,
+	version: str,
+	mapped: dict,
+	lock_reason: Callable[[Any], str | None] = lambda doc: None,
+) -> str:
+	"""Write one mapped document; returns created, updated or skipped."""
+	link = find_link(integration, external_type, external_id)
+	if link is None:
+		doc = _insert(mapped)
+		frappe.get_doc(
+			{
+				"doctype": LINK,
+				"integration": integration,
+				"external_type": external_type,
+				"external_id": external_id,
+				"reference_doctype": doc.doctype,
+				"reference_name": doc.name,
+				"external_version": version,
+				"last_synced": now_datetime(),
+			}
+		).insert(ignore_permissions=True)
+		return "created"
+	if link.external_version == version:
+		return "skipped"
+	current = frappe.get_doc(link.reference_doctype, link.reference_name)
+	if current.docstatus != 2 and not _differs(current, mapped):
+		_relink(link.name, current.name, version)
+		return "skipped"
+	reason = lock_reason(current)
+	if reason:
+		raise ConflictError(reason)
+	_relink(link.name, _update(current, mapped).name, version)
+	return "updated"
+
+
+def remove(
+	integration: str,
+	external_type: str,
+	external_id: str,
+	lock_reason: Callable[[Any], str | None] = lambda doc: None,
+) -> str:
+	"""The source deleted a record: cancel (submitted), delete (draft) or disable (master) its document."""
+	link = find_link(integration, external_type, external_id)
+	if link is None or link.external_version == DELETED:
+		return "skipped"
+	current = frappe.get_doc(link.reference_doctype, link.reference_name)
+	reason = lock_reason(current)
+	if reason:
+		raise ConflictError(reason)
+	if current.docstatus == 1:
+		current.flags.ignore_permissions = True
+		current.cancel()
+	elif current.meta.is_submittable and current.docstatus == 0:
+		frappe.delete_doc(current.doctype, current.name, ignore_permissions=True)
+	elif current.meta.has_field("disabled"):
+		current.db_set("disabled", 1)
+	_relink(link.name, current.name, DELETED)
+	return "cancelled"
+
+
+def _insert(mapped: dict):
+	submit = mapped.get("docstatus") == 1
+	doc = frappe.get_doc({**mapped, "docstatus": 0})
+	doc.flags.ignore_permissions = True
+	doc.insert()
+	if submit:
+		doc.submit()
+	return doc
+
+
+def _update(current, mapped: dict):
+	"""A draft or master is saved in place; a submitted or cancelled document is amended."""
+	fields = {k: v for k, v in mapped.items() if k not in ("doctype", "docstatus", "name")}
+	if current.docstatus == 0:
+		current.update(fields)
+		current.flags.ignore_permissions = True
+		current.save()
+		return current
+	if current.docstatus == 1:
+		current.flags.ignore_permissions = True
+		current.cancel()
+	amended = frappe.copy_doc(current)
+	amended.amended_from = current.name
+	amended.update(fields)
+	amended.docstatus = 0
+	amended.flags.ignore_permissions = True
+	amended.insert()
+	if mapped.get("docstatus") == 1:
+		amended.submit()
+	return amended
+
+
+def _relink(link_name: str, reference_name: str, version: str) -> None:
+	frappe.db.set_value(
+		LINK,
+		link_name,
+		{"reference_name": reference_name, "external_version": version, "last_synced": now_datetime()},
+		update_modified=False,
+	)
+
+
+def _differs(current, mapped: dict) -> bool:
+	for fieldname, value in mapped.items():
+		if fieldname in ("doctype", "name"):
+			continue
+		existing = current.get(fieldname)
+		if isinstance(value, list):
+			if len(value) != len(existing or []):
+				return True
+			if any(_differs(row, new) for row, new in zip(existing, value, strict=True)):
+				return True
+		elif not _same(existing, value):
+			return True
+	return False
+
+
+def _same(existing: Any, new: Any) -> bool:
+	if isinstance(new, float | int) and not isinstance(new, bool):
+		return flt(existing, 9) == flt(new, 9)
+	if isinstance(existing, datetime):
+		return bool(new) and existing == get_datetime(new)
+	if isinstance(existing, date):
+		return bool(new) and existing == getdate(new)
+	return (existing or "") == (new or "")

@@ -1,0 +1,99 @@
+const KRAAL_API = "kraal_connect.api";
+const PLAID_LINK = "kraal_connect.connectors.plaid.link";
+const STATUS_COLOURS = {
+	Active: "green",
+	"Needs Re-authentication": "orange",
+	Error: "red",
+	Disconnected: "gray",
+	Success: "green",
+	Partial: "orange",
+	Failed: "red",
+	Running: "blue",
+};
+
+frappe.ui.form.on("Kraal Integration", {
+	refresh(frm) {
+		if (frm.is_new()) return;
+		frm.page.set_indicator(__(frm.doc.status), STATUS_COLOURS[frm.doc.status]);
+		if (frm.doc.status_reason) {
+			frm.dashboard.set_headline_alert(frappe.utils.escape_html(frm.doc.status_reason),
+				STATUS_COLOURS[frm.doc.status]);
+		}
+		add_actions(frm);
+		render_recent_syncs(frm);
+	},
+});
+
+function call(frm, method, args = {}) {
+	return frappe.call({ method, args: { integration: frm.doc.name, ...args }, freeze: true })
+		.then((r) => {
+			frm.reload_doc();
+			return r.message;
+		});
+}
+
+function add_actions(frm) {
+	const disconnected = frm.doc.status === "Disconnected";
+	if (!disconnected) {
+		frm.add_custom_button(__("Sync Now"), () =>
+			call(frm, `${KRAAL_API}.sync_now`).then((msg) => frappe.show_alert(msg)));
+		frm.add_custom_button(__("Test Connection"), () =>
+			call(frm, `${KRAAL_API}.test_connection`).then((msg) =>
+				frappe.msgprint({ title: __("Connection"), message: msg, indicator: "green" })),
+			__("Actions"));
+		frm.add_custom_button(__("Disconnect"), () =>
+			frappe.confirm(__("Stop syncing {0}? Links and mappings are kept.", [frm.doc.name]),
+				() => call(frm, `${KRAAL_API}.disconnect`)),
+			__("Actions"));
+	} else {
+		frm.add_custom_button(__("Reconnect"), () => call(frm, `${KRAAL_API}.reconnect`));
+	}
+	if (frm.doc.vendor === "Plaid") {
+		const reauth = frm.doc.status === "Needs Re-authentication";
+		const label = reauth ? __("Re-authenticate Bank") : frm.doc.external_account ? null : __("Link Bank Account");
+		if (label) frm.add_custom_button(label, () => open_plaid_link(frm));
+	}
+	frm.add_custom_button(__("Account Mappings"), () =>
+		frappe.set_route("List", "Kraal Account Mapping", { integration: frm.doc.name }), __("View"));
+	frm.add_custom_button(__("Sync Logs"), () =>
+		frappe.set_route("List", "Kraal Sync Log", { integration: frm.doc.name }), __("View"));
+}
+
+function open_plaid_link(frm) {
+	frappe.call({ method: `${PLAID_LINK}.create_link_token`, args: { integration: frm.doc.name } })
+		.then(({ message: token }) => frappe.require("https://cdn.plaid.com/link/v2/stable/link-initialize.js", () => {
+			const handler = Plaid.create({
+				token,
+				onSuccess: (public_token) =>
+					call(frm, `${PLAID_LINK}.exchange_public_token`, { public_token }).then((r) =>
+						frappe.show_alert({ message: __("Linked {0}", [r.bank]), indicator: "green" })),
+				onExit: (err) => err && frappe.msgprint(err.display_message || err.error_message),
+			});
+			handler.open();
+		}));
+}
+
+function render_recent_syncs(frm) {
+	const wrapper = frm.get_field("recent_syncs").$wrapper;
+	frappe.call({ method: `${KRAAL_API}.recent_sync_logs`, args: { integration: frm.doc.name } })
+		.then(({ message: logs }) => {
+			if (!logs.length) {
+				wrapper.html(`<p class="text-muted">${__("No syncs yet")}</p>`);
+				return;
+			}
+			const rows = logs.map((log) => `
+				<tr>
+					<td><a href="/app/kraal-sync-log/${encodeURIComponent(log.name)}">${frappe.datetime.str_to_user(log.started)}</a></td>
+					<td>${__(log.trigger)}</td>
+					<td><span class="indicator-pill ${STATUS_COLOURS[log.status]}">${__(log.status)}</span></td>
+					<td>${log.api_calls || 0}</td>
+					<td>${frappe.utils.escape_html(log.summary || "")}</td>
+				</tr>`).join("");
+			wrapper.html(`
+				<table class="table table-bordered table-sm">
+					<thead><tr><th>${__("Started")}</th><th>${__("Trigger")}</th><th>${__("Status")}</th>
+					<th>${__("API Calls")}</th><th>${__("Summary")}</th></tr></thead>
+					<tbody>${rows}</tbody>
+				</table>`);
+		});
+}

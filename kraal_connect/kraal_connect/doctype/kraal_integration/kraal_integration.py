@@ -1,0 +1,25 @@
+from frappe.model.document import Document
+
+from kraal_connect.engine.registry import connector_class
+
+
+class KraalIntegration(Document):
+	def validate(self):
+		self.add_missing_entities()
+
+	def add_missing_entities(self):
+		"""Every entity the vendor's connector can sync gets a row, switched on."""
+		known = {row.entity for row in self.entities}
+		for entity in connector_class(self.vendor).entities:
+			if entity not in known:
+				self.append("entities", {"entity": entity, "enabled": 1})
+
+	def entity_row(self, entity: str):
+		return next(row for row in self.entities if row.entity == entity)
+
+	def secrets(self) -> list[str]:
+		"""The decrypted Password fields: what must never reach a log."""
+		return [
+			self.get_password(df.fieldname, raise_exception=False) or ""
+			for df in self.meta.get("fields", {"fieldtype": "Password"})
+		]
