@@ -1,10 +1,14 @@
 """python -m emulators <vendor> --data <dataset dir> --port <port>"""
 
 import argparse
+import importlib
 
-from emulators.plaid import PlaidEmulator
-
-EMULATORS = {"plaid": PlaidEmulator}
+EMULATORS = {
+	"plaid": "emulators.plaid:PlaidEmulator",
+	"qbo": "emulators.qbo:QboEmulator",
+	"shopify": "emulators.shopify:ShopifyEmulator",
+	"amazon": "emulators.amazon:AmazonEmulator",
+}
 
 
 def main() -> None:
@@ -14,7 +18,8 @@ def main() -> None:
 	parser.add_argument("--port", type=int, default=0)
 	parser.add_argument("--host", default="127.0.0.1")
 	args = parser.parse_args()
-	EMULATORS[args.vendor](args.data).serve_forever(args.host, args.port)
+	module, name = EMULATORS[args.vendor].split(":")
+	getattr(importlib.import_module(module), name)(args.data).serve_forever(args.host, args.port)
 
 
 if __name__ == "__main__":

@@ -33,13 +33,53 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Ref:
+	"""The name of the document written for another external record, filled in by the writer.
+
+	Mappers cannot look names up; they refer to what they need (the customer of an invoice, the
+	invoice a payment settles) by the external record it came from.
+	"""
+
+	external_type: str
+	external_id: str
+
+
+@dataclass(frozen=True)
+class Target:
+	"""One of several documents a record maps to (an order's Sales Order, Sales Invoice, payment …).
+
+	key tells it apart from the record's other documents: its external type is "<entity>:<key>",
+	or the entity alone for an empty key. Targets are written in order, in one savepoint.
+	"""
+
+	key: str
+	doc: dict
+
+
+Mapped = dict | list[Target] | None
+
+
+def as_targets(mapped: Mapped) -> list[Target]:
+	if mapped is None:
+		return []
+	if isinstance(mapped, dict):
+		return [Target("", mapped)]
+	return list(mapped)
+
+
+def external_type(entity: str, key: str) -> str:
+	return f"{entity}:{key}" if key else entity
+
+
+@dataclass(frozen=True)
 class Stream:
 	"""What a connector declares for one entity; the engine does the rest."""
 
 	entity: str
 	# One page of changes after the cursor (None: from the beginning).
 	fetch: Callable[[str | None], Page]
-	# Pure: vendor record + context -> ERPNext document dict, or None when it is not booked.
-	map: Callable[[Mapping[str, Any], Any], dict | None]
+	# Pure: vendor record + context -> an ERPNext document dict, a list of Targets, or None when
+	# nothing is booked for it.
+	map: Callable[[Mapping[str, Any], Any], Mapped]
 	# Why an already written document may no longer change (e.g. reconciled), or None.
 	lock_reason: Callable[[Any], str | None] = field(default=lambda doc: None)

@@ -4,8 +4,8 @@ import frappe
 from frappe.utils import now_datetime
 
 from kraal_connect.engine import writer
-from kraal_connect.engine.records import Change, Stream
-from kraal_connect.engine.stats import RunStats
+from kraal_connect.engine.records import Change, Stream, Target, external_type
+from kraal_connect.engine.stats import RunStats, combined_outcome
 from kraal_connect.engine.sync_log import SyncLog
 
 
@@ -17,15 +17,20 @@ class SiteStore:
 	def cursor(self, entity: str) -> str | None:
 		return self.integration.entity_row(entity).cursor or None
 
-	def write(self, stream: Stream, change: Change, doc: dict) -> str:
+	def write(self, stream: Stream, change: Change, targets: list[Target]) -> str:
 		with writer.isolated():
-			return writer.upsert(
-				self.integration.name,
-				stream.entity,
-				change.external_id,
-				change.fingerprint,
-				doc,
-				stream.lock_reason,
+			return combined_outcome(
+				[
+					writer.upsert(
+						self.integration.name,
+						external_type(stream.entity, target.key),
+						change.external_id,
+						change.fingerprint,
+						target.doc,
+						stream.lock_reason,
+					)
+					for target in targets
+				]
 			)
 
 	def remove(self, stream: Stream, change: Change) -> str:

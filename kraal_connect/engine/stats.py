@@ -1,6 +1,11 @@
 from dataclasses import dataclass, field
 
+# When a record writes several documents, the record's outcome is the strongest of theirs.
 OUTCOMES = ("created", "updated", "cancelled", "skipped")
+
+
+def combined_outcome(outcomes: list[str]) -> str:
+	return min(outcomes, key=OUTCOMES.index, default="skipped")
 
 
 @dataclass

@@ -10,7 +10,7 @@ from kraal_connect.engine.errors import (
 	SyncError,
 	as_transient,
 )
-from kraal_connect.engine.records import Change, Stream
+from kraal_connect.engine.records import Change, Stream, Target, as_targets
 from kraal_connect.engine.retry import ApiCaller
 from kraal_connect.engine.stats import RunStats
 
@@ -18,8 +18,8 @@ from kraal_connect.engine.stats import RunStats
 class Store(Protocol):
 	def cursor(self, entity: str) -> str | None: ...
 
-	def write(self, stream: Stream, change: Change, doc: dict) -> str:
-		"""Insert, update or skip one document, all or nothing; returns the outcome."""
+	def write(self, stream: Stream, change: Change, targets: list[Target]) -> str:
+		"""Insert, update or skip a record's documents, all or nothing; returns the outcome."""
 
 	def remove(self, stream: Stream, change: Change) -> str:
 		"""Cancel or skip what a deleted record had written, all or nothing; returns the outcome."""
@@ -34,8 +34,8 @@ def apply_change(stream: Stream, change: Change, store: Store, context: Any, sta
 		if change.deleted:
 			outcome = store.remove(stream, change)
 		else:
-			doc = stream.map(change.record, context)
-			outcome = "skipped" if doc is None else store.write(stream, change, doc)
+			targets = as_targets(stream.map(change.record, context))
+			outcome = store.write(stream, change, targets) if targets else "skipped"
 	except ConflictError as exc:
 		stats.fail(stream.entity, change.external_id, str(exc), kind="Conflict")
 	except RecordError as exc:

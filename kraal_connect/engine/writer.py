@@ -8,7 +8,8 @@ from typing import Any
 import frappe
 from frappe.utils import flt, get_datetime, getdate, now_datetime
 
-from kraal_connect.engine.errors import ConflictError
+from kraal_connect.engine.errors import ConflictError, RecordError
+from kraal_connect.engine.records import Ref
 
 LINK = "Kraal External Link"
 DELETED = "deleted"
@@ -51,6 +52,7 @@ def upsert(
 	lock_reason: Callable[[Any], str | None] = lambda doc: None,
 ) -> str:
 	"""Write one mapped document; returns created, updated or skipped."""
+	mapped = resolve_refs(integration, mapped)
 	link = find_link(integration, external_type, external_id)
 	if link is None:
 		doc = _insert(mapped)
@@ -82,15 +84,33 @@ def upsert(
 
 def remove(
 	integration: str,
-	external_type: str,
+	entity: str,
 	external_id: str,
 	lock_reason: Callable[[Any], str | None] = lambda doc: None,
 ) -> str:
-	"""The source deleted a record: cancel (submitted), delete (draft) or disable (master) its document."""
-	link = find_link(integration, external_type, external_id)
-	if link is None or link.external_version == DELETED:
-		return "skipped"
-	current = frappe.get_doc(link.reference_doctype, link.reference_name)
+	"""The source deleted a record: undo each document it wrote, the last written first.
+
+	Submitted documents are cancelled, drafts deleted, masters disabled.
+	"""
+	links = frappe.get_all(
+		LINK,
+		filters={
+			"integration": integration,
+			"external_id": external_id,
+			"external_type": ("like", f"{entity}%"),
+			"external_version": ("!=", DELETED),
+		},
+		fields=["name", "external_type", "reference_doctype", "reference_name"],
+		order_by="creation desc",
+	)
+	links = [ln for ln in links if ln.external_type == entity or ln.external_type.startswith(f"{entity}:")]
+	for link in links:
+		_undo(frappe.get_doc(link.reference_doctype, link.reference_name), lock_reason)
+		_relink(link.name, link.reference_name, DELETED)
+	return "cancelled" if links else "skipped"
+
+
+def _undo(current, lock_reason: Callable[[Any], str | None]) -> None:
 	reason = lock_reason(current)
 	if reason:
 		raise ConflictError(reason)
@@ -101,8 +121,20 @@ def remove(
 		frappe.delete_doc(current.doctype, current.name, ignore_permissions=True)
 	elif current.meta.has_field("disabled"):
 		current.db_set("disabled", 1)
-	_relink(link.name, current.name, DELETED)
-	return "cancelled"
+
+
+def resolve_refs(integration: str, value: Any) -> Any:
+	"""Every Ref in a mapped document replaced by the name of the document its record wrote."""
+	if isinstance(value, Ref):
+		name = linked_name(integration, value.external_type, value.external_id)
+		if not name:
+			raise RecordError(f"needs {value.external_type} {value.external_id}, which has not been synced")
+		return name
+	if isinstance(value, dict):
+		return {k: resolve_refs(integration, v) for k, v in value.items()}
+	if isinstance(value, list):
+		return [resolve_refs(integration, v) for v in value]
+	return value
 
 
 def _insert(mapped: dict):

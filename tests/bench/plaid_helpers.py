@@ -33,7 +33,9 @@ def purge_integration(name: str) -> None:
 	"""Remove everything an integration wrote, so tests do not see each other's documents."""
 	frappe.db.rollback()
 	bank_accounts = frappe.get_all(
-		"Kraal Account Mapping", filters={"integration": name, "target_doctype": "Bank Account"}, pluck="target_name"
+		"Kraal Account Mapping",
+		filters={"integration": name, "target_doctype": "Bank Account"},
+		pluck="target_name",
 	)
 	created = frappe.get_all(
 		"Kraal External Link",
@@ -42,7 +44,9 @@ def purge_integration(name: str) -> None:
 		order_by="creation desc",
 	)
 	for bt in frappe.get_all(
-		"Bank Transaction", filters={"bank_account": ("in", bank_accounts or [""])}, fields=["name", "docstatus"]
+		"Bank Transaction",
+		filters={"bank_account": ("in", bank_accounts or [""])},
+		fields=["name", "docstatus"],
 	):
 		if bt.docstatus == 1:
 			frappe.get_doc("Bank Transaction", bt.name).cancel()
@@ -50,7 +54,9 @@ def purge_integration(name: str) -> None:
 	for doctype in ("Kraal External Link", "Kraal Account Mapping", "Kraal Sync Log"):
 		frappe.db.delete(doctype, {"integration": name})
 	for link in created:
-		if link.reference_doctype != "Bank Transaction" and frappe.db.exists(link.reference_doctype, link.reference_name):
+		if link.reference_doctype != "Bank Transaction" and frappe.db.exists(
+			link.reference_doctype, link.reference_name
+		):
 			frappe.delete_doc(link.reference_doctype, link.reference_name, force=True)
 	frappe.delete_doc("Kraal Integration", name, force=True)
 	frappe.db.commit()
@@ -115,6 +121,10 @@ def first_transactions(plaid_data: Path, item_id: str, count: int = 2) -> list[d
 
 def latest_log(integration: str):
 	name = frappe.get_all(
-		"Kraal Sync Log", filters={"integration": integration}, order_by="creation desc", limit=1, pluck="name"
+		"Kraal Sync Log",
+		filters={"integration": integration},
+		order_by="creation desc",
+		limit=1,
+		pluck="name",
 	)[0]
 	return frappe.get_doc("Kraal Sync Log", name)

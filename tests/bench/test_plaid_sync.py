@@ -46,7 +46,9 @@ def test_two_banks_with_three_accounts_each_land_with_exact_amounts(connected, p
 		assert run_integration(integration, "Manual")
 		assert booked_transactions(integration) == source_transactions(plaid_data, item_id)
 		accounts = frappe.get_all(
-			"Bank Account", filters={"name": ("in", bank_accounts_of(integration))}, fields=["account", "mask"]
+			"Bank Account",
+			filters={"name": ("in", bank_accounts_of(integration))},
+			fields=["account", "mask"],
 		)
 		assert len(accounts) == 3
 		assert {frappe.db.get_value("Account", a.account, "account_type") for a in accounts} == {"Bank"}
@@ -69,7 +71,9 @@ def test_a_second_run_creates_nothing_even_from_an_empty_cursor(connected, plaid
 	run_integration(integration, "Manual")
 	log = latest_log(integration)
 	assert [(r.fetched, r.created, r.skipped) for r in log.entities] == [(13, 0, 13)]
-	assert frappe.db.count("Bank Transaction", {"bank_account": ("in", bank_accounts_of(integration))}) == count
+	assert (
+		frappe.db.count("Bank Transaction", {"bank_account": ("in", bank_accounts_of(integration))}) == count
+	)
 
 
 def test_modified_at_the_source_is_amended_and_removed_is_cancelled(connected, plaid_data):
@@ -77,7 +81,12 @@ def test_modified_at_the_source_is_amended_and_removed_is_cancelled(connected, p
 	run_integration(integration, "Manual")
 	changed, gone = first_transactions(plaid_data, PLATYPUS)
 	changed = dict(changed, amount=123.45, name="CORRECTED BY BANK")
-	add_sync_page(plaid_data, PLATYPUS, modified=[changed], removed=[{"account_id": gone["account_id"], "transaction_id": gone["transaction_id"]}])
+	add_sync_page(
+		plaid_data,
+		PLATYPUS,
+		modified=[changed],
+		removed=[{"account_id": gone["account_id"], "transaction_id": gone["transaction_id"]}],
+	)
 	run_integration(integration, "Manual")
 
 	assert booked_transactions(integration) == source_transactions(plaid_data, PLATYPUS)
@@ -96,7 +105,9 @@ def test_modified_at_the_source_is_amended_and_removed_is_cancelled(connected, p
 		"reference_name",
 	)
 	assert link == versions[1].name
-	assert frappe.get_all("Bank Transaction", filters={"transaction_id": gone["transaction_id"]}, pluck="status") == ["Cancelled"]
+	assert frappe.get_all(
+		"Bank Transaction", filters={"transaction_id": gone["transaction_id"]}, pluck="status"
+	) == ["Cancelled"]
 	counts = latest_log(integration).entities[0]
 	assert (counts.updated, counts.cancelled) == (1, 1)
 
@@ -105,7 +116,9 @@ def test_a_reconciled_transaction_is_not_changed_and_the_conflict_is_logged(conn
 	integration = connected(PLATYPUS)
 	run_integration(integration, "Manual")
 	txn = first_transactions(plaid_data, PLATYPUS, 1)[0]
-	bank_transaction = frappe.get_doc("Bank Transaction", {"transaction_id": txn["transaction_id"], "docstatus": 1})
+	bank_transaction = frappe.get_doc(
+		"Bank Transaction", {"transaction_id": txn["transaction_id"], "docstatus": 1}
+	)
 	reconcile(bank_transaction)
 	add_sync_page(plaid_data, PLATYPUS, modified=[dict(txn, amount=1.0)])
 	run_integration(integration, "Manual")
@@ -167,7 +180,9 @@ def test_a_malformed_transaction_fails_alone_with_its_id_in_the_log(connected, p
 	assert len(booked) == 13
 
 
-def test_a_killed_run_resumes_and_ends_with_each_source_transaction_once(connected, plaid_data, plaid_emulator):
+def test_a_killed_run_resumes_and_ends_with_each_source_transaction_once(
+	connected, plaid_data, plaid_emulator
+):
 	integration = connected(PLATYPUS)
 	# Page 1 answers at once; page 2 hangs long enough for the worker to be killed while waiting.
 	plaid_emulator.add_fault(path="/transactions/sync", skip=1, delay=60)
@@ -197,7 +212,9 @@ def test_a_killed_run_resumes_and_ends_with_each_source_transaction_once(connect
 
 	run_integration(integration, "Manual")
 	assert booked_transactions(integration) == source_transactions(plaid_data, PLATYPUS)
-	statuses = frappe.get_all("Kraal Sync Log", filters={"integration": integration}, order_by="creation", pluck="status")
+	statuses = frappe.get_all(
+		"Kraal Sync Log", filters={"integration": integration}, order_by="creation", pluck="status"
+	)
 	assert statuses == ["Failed", "Success"]
 	assert latest_log(integration).entities[0].created == 7
 
@@ -205,7 +222,9 @@ def test_a_killed_run_resumes_and_ends_with_each_source_transaction_once(connect
 def test_item_login_required_asks_for_reauthentication_and_stops_only_that_bank(connected, plaid_data):
 	broken, healthy = connected(PLATYPUS), connected(TATTERSALL)
 	(plaid_data / f"items/{PLATYPUS}/error.json").write_text(
-		json.dumps({"error_type": "ITEM_ERROR", "error_code": "ITEM_LOGIN_REQUIRED", "error_message": "log in again"})
+		json.dumps(
+			{"error_type": "ITEM_ERROR", "error_code": "ITEM_LOGIN_REQUIRED", "error_message": "log in again"}
+		)
 	)
 	run_integration(broken, "Scheduler")
 	run_integration(healthy, "Scheduler")
@@ -271,7 +290,9 @@ def test_an_existing_bank_account_with_the_same_digits_is_linked_not_duplicated(
 			"doctype": "Account",
 			"account_name": "Kraal Existing Checking",
 			"company": COMPANY,
-			"parent_account": frappe.db.get_value("Account", {"company": COMPANY, "account_type": "Bank", "is_group": 1}),
+			"parent_account": frappe.db.get_value(
+				"Account", {"company": COMPANY, "account_type": "Bank", "is_group": 1}
+			),
 			"account_type": "Bank",
 		}
 	).insert()
@@ -300,7 +321,9 @@ def test_an_existing_bank_account_with_the_same_digits_is_linked_not_duplicated(
 
 
 def purge_integration_keep(bank_account: str, ledger: str, abbr: str) -> None:
-	for bt in frappe.get_all("Bank Transaction", filters={"bank_account": bank_account}, fields=["name", "docstatus"]):
+	for bt in frappe.get_all(
+		"Bank Transaction", filters={"bank_account": bank_account}, fields=["name", "docstatus"]
+	):
 		if bt.docstatus == 1:
 			frappe.get_doc("Bank Transaction", bt.name).cancel()
 		frappe.delete_doc("Bank Transaction", bt.name, force=True)

@@ -1,8 +1,8 @@
 """A Store kept in dicts, to drive the engine without a site. It mirrors the writer's decisions."""
 
 from kraal_connect.engine.errors import ConflictError
-from kraal_connect.engine.records import Change, Stream
-from kraal_connect.engine.stats import RunStats
+from kraal_connect.engine.records import Change, Stream, Target, external_type
+from kraal_connect.engine.stats import RunStats, combined_outcome
 
 
 class MemoryStore:
@@ -16,8 +16,12 @@ class MemoryStore:
 	def cursor(self, entity):
 		return self.cursors.get(entity)
 
-	def write(self, stream: Stream, change: Change, doc: dict) -> str:
-		key = (stream.entity, change.external_id)
+	def write(self, stream: Stream, change: Change, targets: list[Target]) -> str:
+		return combined_outcome([self._write(stream, change, t) for t in targets])
+
+	def _write(self, stream: Stream, change: Change, target: Target) -> str:
+		doc = target.doc
+		key = (external_type(stream.entity, target.key), change.external_id)
 		if key not in self.docs:
 			self.docs[key] = dict(doc)
 			self.versions[key] = change.fingerprint
@@ -33,12 +37,16 @@ class MemoryStore:
 		return "updated"
 
 	def remove(self, stream: Stream, change: Change) -> str:
-		key = (stream.entity, change.external_id)
-		doc = self.docs.get(key)
-		if doc is None or doc.get("docstatus") == 2:
-			return "skipped"
-		doc["docstatus"] = 2
-		return "cancelled"
+		written = [
+			doc
+			for (kind, eid), doc in self.docs.items()
+			if eid == change.external_id
+			and (kind == stream.entity or kind.startswith(f"{stream.entity}:"))
+			and doc.get("docstatus") != 2
+		]
+		for doc in written:
+			doc["docstatus"] = 2
+		return "cancelled" if written else "skipped"
 
 	def checkpoint(self, entity, cursor, stats: RunStats):
 		self.cursors[entity] = cursor

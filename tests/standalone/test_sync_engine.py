@@ -1,7 +1,7 @@
 import pytest
 
 from kraal_connect.engine.errors import AuthenticationError, RecordError, TransientError
-from kraal_connect.engine.records import Change, Page, Stream
+from kraal_connect.engine.records import Change, Page, Stream, Target
 from kraal_connect.engine.retry import ApiCaller, RetryPolicy
 from kraal_connect.engine.stats import RunStats, redact
 from kraal_connect.engine.sync import sync_streams
@@ -202,3 +202,24 @@ def test_status_is_failed_when_every_stream_stopped():
 
 def test_redact_masks_secrets():
 	assert redact("token access-sandbox-123 refused", ["access-sandbox-123", ""]) == "token ***** refused"
+
+
+def test_a_record_can_write_several_documents_and_removal_undoes_all_of_them():
+	def order_mapper(record, context):
+		targets = [Target("", {"doctype": "Sales Order", "total": record["amount"]})]
+		if record.get("paid"):
+			targets.append(Target("invoice", {"doctype": "Sales Invoice", "total": record["amount"]}))
+		return targets
+
+	store = MemoryStore()
+	first = run(Stream("order", paged_source([changes("o1")]), order_mapper), store)
+	assert first.counts["order"].created == 1
+	store.cursors.clear()
+	paid = run(Stream("order", paged_source([changes("o1", paid=True)]), order_mapper), store)
+	assert paid.counts["order"].created == 1  # the invoice is new, the order unchanged
+	assert sorted(store.live("order")) == ["o1"]
+	assert sorted(store.live("order:invoice")) == ["o1"]
+	store.cursors.clear()
+	gone = run(Stream("order", paged_source([[Change("o1", deleted=True)]]), order_mapper), store)
+	assert gone.counts["order"].cancelled == 1
+	assert store.live("order") == store.live("order:invoice") == {}
