@@ -43,14 +43,7 @@ def purge_integration(name: str) -> None:
 		fields=["reference_doctype", "reference_name"],
 		order_by="creation desc",
 	)
-	for bt in frappe.get_all(
-		"Bank Transaction",
-		filters={"bank_account": ("in", bank_accounts or [""])},
-		fields=["name", "docstatus"],
-	):
-		if bt.docstatus == 1:
-			frappe.get_doc("Bank Transaction", bt.name).cancel()
-		frappe.delete_doc("Bank Transaction", bt.name, force=True)
+	delete_bank_transactions(bank_accounts)
 	for doctype in ("Kraal External Link", "Kraal Account Mapping", "Kraal Sync Log"):
 		frappe.db.delete(doctype, {"integration": name})
 	for link in created:
@@ -60,6 +53,25 @@ def purge_integration(name: str) -> None:
 			frappe.delete_doc(link.reference_doctype, link.reference_name, force=True)
 	frappe.delete_doc("Kraal Integration", name, force=True)
 	frappe.db.commit()
+
+
+def delete_bank_transactions(bank_accounts: list[str]) -> None:
+	"""Bank Transactions of these accounts, and the vouchers a test reconciled them with."""
+	vouchers = []
+	for name in frappe.get_all(
+		"Bank Transaction", filters={"bank_account": ("in", bank_accounts or [""])}, pluck="name"
+	):
+		bank_transaction = frappe.get_doc("Bank Transaction", name)
+		vouchers += [(row.payment_document, row.payment_entry) for row in bank_transaction.payment_entries]
+		if bank_transaction.docstatus == 1:
+			bank_transaction.cancel()
+		frappe.delete_doc("Bank Transaction", name, force=True)
+	for doctype, name in vouchers:
+		voucher = frappe.get_doc(doctype, name)
+		if voucher.docstatus == 1:
+			voucher.cancel()
+		frappe.delete_doc(doctype, name, force=True)
+		frappe.db.delete("GL Entry", {"voucher_type": doctype, "voucher_no": name})
 
 
 def source_transactions(plaid_data: Path, item_id: str) -> dict[str, Decimal]:

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 
 import frappe
 import pytest
@@ -17,6 +18,7 @@ from tests.bench.plaid_helpers import (
 	bank_accounts_of,
 	booked_transactions,
 	connect_bank,
+	delete_bank_transactions,
 	first_transactions,
 	latest_log,
 	purge_integration,
@@ -90,7 +92,7 @@ def test_modified_at_the_source_is_amended_and_removed_is_cancelled(connected, p
 	run_integration(integration, "Manual")
 
 	assert booked_transactions(integration) == source_transactions(plaid_data, PLATYPUS)
-	assert booked_transactions(integration)[changed["transaction_id"]] == 123.45
+	assert booked_transactions(integration)[changed["transaction_id"]] == Decimal("123.45")
 	versions = frappe.get_all(
 		"Bank Transaction",
 		filters={"transaction_id": changed["transaction_id"]},
@@ -170,7 +172,7 @@ def test_a_malformed_transaction_fails_alone_with_its_id_in_the_log(connected, p
 	run_integration(integration, "Manual")
 
 	booked = booked_transactions(integration)
-	assert booked["new-good-1"] == -88.12
+	assert booked["new-good-1"] == Decimal("-88.12")
 	assert "new-bad-1" not in booked
 	log = latest_log(integration)
 	assert log.status == "Partial"
@@ -283,7 +285,7 @@ def test_disconnect_keeps_links_and_reconnect_resumes_without_reimporting(connec
 
 
 def test_an_existing_bank_account_with_the_same_digits_is_linked_not_duplicated(connected, plaid_emulator):
-	from tests.bench.conftest import ABBR, COMPANY
+	from tests.bench.conftest import COMPANY
 
 	ledger = frappe.get_doc(
 		{
@@ -317,16 +319,11 @@ def test_an_existing_bank_account_with_the_same_digits_is_linked_not_duplicated(
 		assert frappe.db.count("Bank Account", {"bank": "First Platypus Bank", "mask": "0000"}) == 1
 		assert frappe.db.count("Bank Transaction", {"bank_account": existing.name, "docstatus": 1}) == 4
 	finally:
-		purge_integration_keep(existing.name, ledger.name, ABBR)
+		purge_existing_bank_account(existing.name, ledger.name)
 
 
-def purge_integration_keep(bank_account: str, ledger: str, abbr: str) -> None:
-	for bt in frappe.get_all(
-		"Bank Transaction", filters={"bank_account": bank_account}, fields=["name", "docstatus"]
-	):
-		if bt.docstatus == 1:
-			frappe.get_doc("Bank Transaction", bt.name).cancel()
-		frappe.delete_doc("Bank Transaction", bt.name, force=True)
+def purge_existing_bank_account(bank_account: str, ledger: str) -> None:
+	delete_bank_transactions([bank_account])
 	frappe.db.delete("Kraal Account Mapping", {"target_name": bank_account})
 	frappe.delete_doc("Bank Account", bank_account, force=True)
 	frappe.delete_doc("Account", ledger, force=True)

@@ -120,17 +120,32 @@ def _create_bank_account(integration, account: dict) -> str:
 		if value and not frappe.db.exists(doctype, value):
 			fieldname = frappe.scrub(doctype.removeprefix("Bank "))
 			frappe.get_doc({"doctype": doctype, fieldname: value}).insert(ignore_permissions=True)
+	ledger_name = _ledger_for(integration, account)
+	bank_account = mapping.bank_account(account, integration.bank, company, ledger_name)
+	writer.upsert(integration.name, ACCOUNTS, account["account_id"], content_hash(bank_account), bank_account)
+	return writer.linked_name(integration.name, ACCOUNTS, account["account_id"])
+
+
+def _ledger_for(integration, account: dict) -> str:
+	"""A new ledger account for the Bank Account, or one of that name nobody's Bank Account uses yet."""
+	company = integration.company
 	ledger = mapping.gl_account(
 		account,
 		company,
 		_parent_ledger(company, account),
 		frappe.get_cached_value("Company", company, "default_currency"),
 	)
-	writer.upsert(integration.name, "account:ledger", account["account_id"], content_hash(ledger), ledger)
-	ledger_name = writer.linked_name(integration.name, "account:ledger", account["account_id"])
-	bank_account = mapping.bank_account(account, integration.bank, company, ledger_name)
-	writer.upsert(integration.name, ACCOUNTS, account["account_id"], content_hash(bank_account), bank_account)
-	return writer.linked_name(integration.name, ACCOUNTS, account["account_id"])
+	existing = frappe.db.get_value("Account", {"account_name": ledger["account_name"], "company": company})
+	if not existing:
+		writer.upsert(integration.name, "account:ledger", account["account_id"], content_hash(ledger), ledger)
+		return writer.linked_name(integration.name, "account:ledger", account["account_id"])
+	holder = frappe.db.get_value("Bank Account", {"account": existing})
+	if holder:
+		raise RecordError(
+			f"Plaid account {account['account_id']}: ledger account {existing} already belongs to Bank "
+			f"Account {holder}; map the Plaid account to a Bank Account under Kraal Account Mapping"
+		)
+	return existing
 
 
 def _parent_ledger(company: str, account: dict) -> str:

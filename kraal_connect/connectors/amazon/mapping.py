@@ -1,0 +1,618 @@
+"""Amazon records -> ERPNext document dicts. Pure: everything from the site comes in the context."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from typing import Any
+
+from kraal_connect.engine.errors import MissingMappingError, RecordError
+from kraal_connect.engine.records import Ref, Target
+
+# Entities (and so Kraal External Link types) of this connector.
+ORDERS = "order"
+SETTLEMENTS = "settlement"
+CATALOG_ITEMS = "catalog_item"
+FBA_INVENTORY = "fba_inventory"
+# An order's second document, once shipped: external type "order:invoice".
+INVOICE = "invoice"
+
+# Kraal Account Mapping key types this connector reads.
+FEE_TYPE = "Amazon Fee Type"  # settlement fee type (see fee_type) -> Account
+ORDER_CHARGE = "Amazon Order Charge"  # order item money field (see CHARGES) -> Account
+MARKETPLACE = "Amazon Marketplace"  # marketplace name ("Amazon.com") -> Customer
+FULFILMENT = "Amazon Fulfilment Network"  # "AFN" (Amazon) or "MFN" (merchant) -> Warehouse
+CLEARING = "Amazon Settlement Currency"  # settlement currency -> Amazon clearing or bank Account
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class AmazonContext:
+	company: str
+	company_currency: str
+	# Marketplace name as orders (SalesChannel) and settlements (marketplace-name) give it -> Customer
+	customers: Mapping[str, str] = field(default_factory=dict)
+	# FulfillmentChannel "AFN" / "MFN" -> Warehouse; FBA inventory is reconciled into the AFN one.
+	warehouses: Mapping[str, str] = field(default_factory=dict)
+	# Order charge (a key of CHARGES: "ShippingPrice", "ItemTax", ...) -> Account of its tax row
+	charge_accounts: Mapping[str, str] = field(default_factory=dict)
+	# Settlement fee type ("ItemPrice:Principal", "ItemFees:Commission", ...) -> Account
+	fee_accounts: Mapping[str, str] = field(default_factory=dict)
+	# Settlement currency -> the Amazon clearing or bank Account the deposit goes to
+	clearing_accounts: Mapping[str, str] = field(default_factory=dict)
+	# Which mapped accounts are Receivable: their settlement lines name the marketplace's customer.
+	receivable_accounts: frozenset[str] = frozenset()
+	item_group: str = "Products"
+	stock_uom: str = "Nos"
+	# Seller SKU -> quantity the AFN warehouse holds now, so an unchanged count books nothing.
+	fba_stock: Mapping[str, float] = field(default_factory=dict)
+
+
+def _decimal(raw: Any) -> Decimal | None:
+	"""An amount as Amazon writes it: "12.34", or "12,34" / "1.234,56" in European flat files."""
+	if raw is None or isinstance(raw, bool):
+		return None
+	text = str(raw).strip().replace(" ", "")
+	if "," in text and "." in text:
+		thousands = "." if text.rfind(",") > text.rfind(".") else ","
+		text = text.replace(thousands, "")
+	text = text.replace(",", ".")
+	try:
+		value = Decimal(text)
+	except InvalidOperation:
+		return None
+	return value if value.is_finite() else None
+
+
+def _date(raw: str) -> str | None:
+	"""The date of "2026-10-17 08:31:02 UTC", "17.10.2026 08:31:02 UTC", "2026-10-17T08:31:02+00:00"."""
+	day = raw.strip().replace("T", " ").split(" ")[0]
+	for pattern in ("%Y-%m-%d", "%d.%m.%Y", "%Y/%m/%d"):
+		try:
+			return datetime.strptime(day, pattern).date().isoformat()
+		except ValueError:
+			continue
+	return None
+
+
+# -- settlements ---------------------------------------------------------------------------------
+REQUIRED_COLUMNS = ("settlement-id", "transaction-type", "amount-type", "amount-description", "amount")
+RESERVES = frozenset({"Current Reserve Amount", "Previous Reserve Amount Balance"})
+COMMISSIONS = frozenset({"Commission", "RefundCommission"})
+
+
+def fee_type(transaction_type: str, amount_type: str, amount_description: str) -> str:
+	"""The Kraal Account Mapping key of a settlement row.
+
+	"<amount-type>:<amount-description>" ("ItemPrice:Principal", "ItemFees:Commission",
+	"FBA Inventory Reimbursement:WAREHOUSE_DAMAGE"); rows of amount-type other-transaction by their
+	description alone ("Current Reserve Amount", "Subscription Fee"); refunds and Amazon's other
+	order-like transactions prefixed with the transaction type ("Refund ItemPrice:Principal"),
+	because they are booked elsewhere than the sale.
+	"""
+	if amount_type == "other-transaction":
+		return amount_description or amount_type
+	key = f"{amount_type}:{amount_description}" if amount_description else amount_type
+	if transaction_type in ("Order", "other-transaction"):
+		return key
+	return f"{transaction_type} {key}"
+
+
+@dataclass(frozen=True)
+class SettlementRow:
+	line: int
+	transaction_type: str
+	order_id: str
+	marketplace: str
+	amount_type: str
+	amount_description: str
+	amount: Decimal
+	posted_date: str
+	sku: str
+
+	@property
+	def fee_type(self) -> str:
+		return fee_type(self.transaction_type, self.amount_type, self.amount_description)
+
+	@property
+	def is_fee(self) -> bool:
+		"""Amazon's charges: item fees (commission included) and other-transaction fees."""
+		if self.amount_type == "ItemFees":
+			return True
+		return self.amount_type == "other-transaction" and "Fee" in self.amount_description
+
+	@property
+	def is_commission(self) -> bool:
+		return self.amount_type == "ItemFees" and self.amount_description in COMMISSIONS
+
+
+@dataclass(frozen=True)
+class Settlement:
+	settlement_id: str
+	start_date: str
+	end_date: str
+	deposit_date: str
+	total: Decimal
+	currency: str
+	rows: tuple[SettlementRow, ...]
+
+	def fee_type_totals(self) -> dict[str, Decimal]:
+		"""Each fee type's total, in the order the fee types first appear."""
+		totals: dict[str, Decimal] = {}
+		for row in self.rows:
+			totals[row.fee_type] = totals.get(row.fee_type, Decimal(0)) + row.amount
+		return totals
+
+	@property
+	def fee_total(self) -> Decimal:
+		"""What Amazon charged: negative, as in the file."""
+		return sum((r.amount for r in self.rows if r.is_fee), Decimal(0))
+
+	@property
+	def commission_total(self) -> Decimal:
+		"""Referral commission, net of what refunds gave back."""
+		return sum((r.amount for r in self.rows if r.is_commission), Decimal(0))
+
+
+def _table(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+	"""Header and (line number, cells) of a tab-separated flat file; blank lines dropped."""
+	lines = text.lstrip("\ufeff").splitlines()
+	if not lines:
+		return [], []
+	header = [name.strip().lower() for name in lines[0].split("\t")]
+	return header, [(n, line.split("\t")) for n, line in enumerate(lines[1:], start=2) if line.strip()]
+
+
+def split_settlements(text: str) -> list[tuple[str | None, str]]:
+	"""One (settlement-id, flat file) per settlement in a report, header repeated; (None, text) when
+	the file has no settlement-id column, for the mapper to report."""
+	header, rows = _table(text)
+	if "settlement-id" not in header:
+		return [(None, text)]
+	column = header.index("settlement-id")
+	lines = text.lstrip("\ufeff").splitlines()
+	grouped: dict[str, list[str]] = {}
+	for number, cells in rows:
+		settlement_id = cells[column].strip() if column < len(cells) else ""
+		grouped.setdefault(settlement_id, []).append(lines[number - 1])
+	return [(sid or None, "\n".join([lines[0], *body]) + "\n") for sid, body in grouped.items()]
+
+
+def parse_settlement(text: str, label: str = "Amazon settlement report") -> Settlement:
+	"""A V2 settlement flat file (GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2) holding one settlement.
+
+	Columns are found by name, so added or reordered columns do not matter. The summary row is the
+	one with total-amount; every other row is a transaction line. The lines must add up to
+	total-amount to the cent.
+	"""
+	header, rows = _table(text)
+	for column in REQUIRED_COLUMNS:
+		if column not in header:
+			raise RecordError(f"{label}: column '{column}' is missing")
+	# Amazon leaves trailing empty cells off some lines.
+	records = [(n, dict(zip(header, [c.strip() for c in cells] + [""] * len(header)))) for n, cells in rows]
+	ids = list(dict.fromkeys(r.get("settlement-id", "") for _, r in records))
+	if len(ids) != 1 or not ids[0]:
+		raise RecordError(f"{label}: expected one settlement-id, found {ids}")
+	label = f"Amazon settlement {ids[0]}"
+	summaries = [(n, r) for n, r in records if r.get("total-amount")]
+	if len(summaries) != 1:
+		raise RecordError(f"{label}: expected one summary row with total-amount, found {len(summaries)}")
+	summary_line, summary = summaries[0]
+	total = _decimal(summary["total-amount"])
+	if total is None:
+		raise RecordError(f"{label}: field 'total-amount' is not a number: {summary['total-amount']!r}")
+	if not summary.get("currency"):
+		raise RecordError(f"{label}: field 'currency' is missing")
+	dates = {}
+	for column in ("settlement-start-date", "settlement-end-date", "deposit-date"):
+		dates[column] = _date(summary.get(column) or "")
+		if dates[column] is None:
+			raise RecordError(f"{label}: field '{column}' is not a date: {summary.get(column)!r}")
+	lines = []
+	for number, record in records:
+		if number == summary_line:
+			continue
+		amount = _decimal(record["amount"])
+		if amount is None:
+			raise RecordError(f"{label}: line {number}: field 'amount' is not a number: {record['amount']!r}")
+		lines.append(
+			SettlementRow(
+				line=number,
+				transaction_type=record["transaction-type"],
+				order_id=record.get("order-id", ""),
+				marketplace=record.get("marketplace-name", ""),
+				amount_type=record["amount-type"],
+				amount_description=record["amount-description"],
+				amount=amount,
+				posted_date=_date(record.get("posted-date") or "") or "",
+				sku=record.get("sku", ""),
+			)
+		)
+	settlement = Settlement(
+		settlement_id=ids[0],
+		start_date=dates["settlement-start-date"],
+		end_date=dates["settlement-end-date"],
+		deposit_date=dates["deposit-date"],
+		total=total.quantize(CENT),
+		currency=summary["currency"],
+		rows=tuple(lines),
+	)
+	net = sum((r.amount for r in lines), Decimal(0)).quantize(CENT)
+	if net != settlement.total:
+		raise RecordError(
+			f"{label}: the lines add up to {net} {settlement.currency}, not the total-amount {settlement.total}"
+		)
+	return settlement
+
+
+def _je_line(account: str, credit: Decimal, remark: str, party: str | None = None) -> dict:
+	"""A Journal Entry row crediting `credit` (debiting when negative), in the account's currency."""
+	amount = credit.quantize(CENT)
+	line = {
+		"account": account,
+		"debit_in_account_currency": float(-amount) if amount < 0 else 0.0,
+		"credit_in_account_currency": float(amount) if amount > 0 else 0.0,
+		"user_remark": remark,
+	}
+	if party:
+		line.update(party_type="Customer", party=party)
+	return line
+
+
+def _receivable_lines(settlement: Settlement, key: str, account: str, ctx: AmazonContext) -> list[dict]:
+	"""A receivable fee type, one line per marketplace customer."""
+	label = f"Amazon settlement {settlement.settlement_id}"
+	by_marketplace: dict[str, Decimal] = {}
+	for row in settlement.rows:
+		if row.fee_type != key:
+			continue
+		if not row.marketplace:
+			raise RecordError(
+				f"{label}: line {row.line}: '{key}' goes to receivable account {account} "
+				"but the line names no marketplace-name"
+			)
+		by_marketplace[row.marketplace] = by_marketplace.get(row.marketplace, Decimal(0)) + row.amount
+	lines = []
+	for marketplace, amount in by_marketplace.items():
+		customer = ctx.customers.get(marketplace)
+		if not customer:
+			raise MissingMappingError(MARKETPLACE, marketplace, label)
+		if amount:
+			lines.append(_je_line(account, amount, key, party=customer))
+	return lines
+
+
+def settlement_journal_entry(record: Mapping[str, Any], ctx: AmazonContext) -> dict:
+	"""One settlement as one submitted Journal Entry in the settlement currency.
+
+	A line per fee type to its mapped account (credited when Amazon paid the seller, debited when it
+	charged), and the deposit to the clearing account of the currency, so the entry's net is the
+	settlement's total-amount to the cent.
+	"""
+	report = f"Amazon settlement report {record.get('reportId') or '(no reportId)'}"
+	settlement = parse_settlement(record.get("flat_file") or "", report)
+	label = f"Amazon settlement {settlement.settlement_id}"
+	clearing = ctx.clearing_accounts.get(settlement.currency)
+	if not clearing:
+		raise MissingMappingError(CLEARING, settlement.currency, label)
+	totals = settlement.fee_type_totals()
+	missing = [key for key in totals if not ctx.fee_accounts.get(key)]
+	if missing:
+		also = f" (also unmapped: {', '.join(missing[1:])})" if len(missing) > 1 else ""
+		raise MissingMappingError(FEE_TYPE, missing[0], label + also)
+	accounts = []
+	for key, total in totals.items():
+		account = ctx.fee_accounts[key]
+		if account in ctx.receivable_accounts:
+			accounts += _receivable_lines(settlement, key, account, ctx)
+		elif total:
+			accounts.append(_je_line(account, total, key))
+	if settlement.total:
+		accounts.append(_je_line(clearing, -settlement.total, f"Amazon deposit {settlement.settlement_id}"))
+	return {
+		"doctype": "Journal Entry",
+		"docstatus": 1,
+		"voucher_type": "Bank Entry",
+		"company": ctx.company,
+		"posting_date": settlement.deposit_date,
+		"cheque_no": settlement.settlement_id,
+		"cheque_date": settlement.deposit_date,
+		"multi_currency": int(settlement.currency != ctx.company_currency),
+		"user_remark": (
+			f"{label}, {settlement.start_date} to {settlement.end_date}: deposit {settlement.total} "
+			f"{settlement.currency}; Amazon fees {settlement.fee_total.quantize(CENT)}, of which referral "
+			f"commission {settlement.commission_total.quantize(CENT)}"
+		),
+		"accounts": accounts,
+	}
+
+
+# -- orders --------------------------------------------------------------------------------------
+# OrderStatus -> shipped? Orders in other states (Pending, Canceled, Unfulfillable) book nothing.
+BOOKED_STATUSES = {"Unshipped": False, "PartiallyShipped": False, "Shipped": True, "InvoiceUnconfirmed": True}
+FULFILMENT_NAMES = {"AFN": "Fulfilled by Amazon (AFN)", "MFN": "Fulfilled by the merchant (MFN)"}
+# Order item money besides ItemPrice, as tax rows: charge key (mapped to an account), description,
+# and the fields it adds up with their sign. Discounts on tax reduce the tax row.
+CHARGES = (
+	("ShippingPrice", "Shipping", (("ShippingPrice", 1),)),
+	("ShippingDiscount", "Shipping promotion", (("ShippingDiscount", -1),)),
+	("PromotionDiscount", "Promotion", (("PromotionDiscount", -1),)),
+	("GiftWrapPrice", "Gift wrap", (("GiftWrapPrice", 1),)),
+	("ItemTax", "Tax", (("ItemTax", 1), ("PromotionDiscountTax", -1))),
+	("ShippingTax", "Shipping tax", (("ShippingTax", 1), ("ShippingDiscountTax", -1))),
+	("GiftWrapTax", "Gift wrap tax", (("GiftWrapTax", 1),)),
+)
+
+
+def _order_label(order: Mapping[str, Any]) -> str:
+	return f"Amazon order {order.get('AmazonOrderId') or '(no AmazonOrderId)'}"
+
+
+def _required(record: Mapping[str, Any], fieldname: str, label: str) -> Any:
+	value = record.get(fieldname)
+	if value in (None, ""):
+		raise RecordError(f"{label}: field '{fieldname}' is missing")
+	return value
+
+
+def _money(record: Mapping[str, Any], fieldname: str, label: str, currency: str) -> Decimal:
+	"""An SP-API Money field ({"CurrencyCode", "Amount"}) in the order's currency; absent is zero."""
+	money = record.get(fieldname)
+	if not money:
+		return Decimal(0)
+	amount = _decimal(money.get("Amount"))
+	if amount is None:
+		raise RecordError(f"{label}: field '{fieldname}' is not a number: {money.get('Amount')!r}")
+	if money.get("CurrencyCode") and money["CurrencyCode"] != currency:
+		raise RecordError(f"{label}: field '{fieldname}' is in {money['CurrencyCode']}, the order in {currency}")
+	return amount.quantize(CENT)
+
+
+def _day(order: Mapping[str, Any], fieldname: str, label: str) -> str:
+	raw = _required(order, fieldname, label)
+	try:
+		return date.fromisoformat(str(raw)[:10]).isoformat()
+	except ValueError:
+		raise RecordError(f"{label}: field '{fieldname}' is not a date: {raw!r}") from None
+
+
+def _unit_prices(total: Decimal, quantity: int) -> list[tuple[int, Decimal]]:
+	"""quantity units costing total together, as (qty, whole-cent rate) rows adding up to total exactly."""
+	unit = (total / quantity).quantize(CENT, rounding=ROUND_DOWN)
+	extra_cents = int((total - unit * quantity) / CENT)
+	if not extra_cents:
+		return [(quantity, unit)]
+	return [(quantity - extra_cents, unit), (extra_cents, unit + CENT)]
+
+
+def _order_parts(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
+	"""What an order's Sales Order and Sales Invoice share, checked against Amazon's OrderTotal."""
+	label = _order_label(order)
+	order_id = _required(order, "AmazonOrderId", label)
+	channel = _required(order, "SalesChannel", label)
+	customer = ctx.customers.get(channel)
+	if not customer:
+		raise MissingMappingError(MARKETPLACE, channel, label)
+	network = _required(order, "FulfillmentChannel", label)
+	warehouse = ctx.warehouses.get(network)
+	if not warehouse:
+		raise MissingMappingError(FULFILMENT, network, label)
+	items = _required(order, "OrderItems", label)
+	order_total = order.get("OrderTotal") or {}
+	currency = order_total.get("CurrencyCode") or (items[0].get("ItemPrice") or {}).get("CurrencyCode")
+	if not currency:
+		raise RecordError(f"{label}: field 'OrderTotal' is missing")
+
+	lines, charges, promotions = [], {}, []
+	for item in items:
+		item_label = f"{label} item {item.get('OrderItemId') or '(no OrderItemId)'}"
+		sku = _required(item, "SellerSKU", item_label)
+		quantity = item.get("QuantityOrdered")
+		if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+			raise RecordError(f"{item_label}: field 'QuantityOrdered' is not a positive whole number: {quantity!r}")
+		if "ItemPrice" not in item:
+			raise RecordError(f"{item_label}: field 'ItemPrice' is missing")
+		price = _money(item, "ItemPrice", item_label, currency)
+		for qty, rate in _unit_prices(price, quantity):
+			lines.append(
+				{
+					"item_code": sku,
+					"item_name": (item.get("Title") or sku)[:140],
+					"qty": qty,
+					"rate": rate,
+					"warehouse": warehouse,
+					"order_item_id": item.get("OrderItemId") or "",
+				}
+			)
+		for key, _, parts in CHARGES:
+			amount = sum((sign * _money(item, f, item_label, currency) for f, sign in parts), Decimal(0))
+			charges[key] = charges.get(key, Decimal(0)) + amount
+		promotions += [p for p in item.get("PromotionIds") or [] if p not in promotions]
+
+	taxes = []
+	for key, description, _ in CHARGES:
+		amount = charges[key]
+		if not amount:
+			continue
+		account = ctx.charge_accounts.get(key)
+		if not account:
+			raise MissingMappingError(ORDER_CHARGE, key, label)
+		if key in ("PromotionDiscount", "ShippingDiscount"):
+			description = " ".join([description, *promotions])
+		taxes.append(
+			{"charge_type": "Actual", "account_head": account, "description": description, "tax_amount": float(amount)}
+		)
+
+	booked = sum((ln["rate"] * ln["qty"] for ln in lines), Decimal(0)) + sum(charges.values())
+	if order_total:
+		expected = _money(order, "OrderTotal", label, currency)
+		if booked != expected:
+			raise RecordError(
+				f"{label}: items, tax, shipping and promotions add up to {booked}, "
+				f"not the OrderTotal {expected} {currency}"
+			)
+	purchased = _day(order, "PurchaseDate", label)
+	return {
+		"order_id": order_id,
+		"customer": customer,
+		"currency": currency,
+		"warehouse": warehouse,
+		"purchased": purchased,
+		"fulfilment": FULFILMENT_NAMES.get(network, network),
+		"lines": lines,
+		"taxes": taxes,
+	}
+
+
+def _delivery_date(order: Mapping[str, Any], purchased: str) -> str:
+	"""Amazon's latest promised delivery (or ship) date; never before the order date."""
+	for fieldname in ("LatestDeliveryDate", "LatestShipDate"):
+		raw = order.get(fieldname)
+		if raw:
+			return max(str(raw)[:10], purchased)
+	return purchased
+
+
+def sales_order(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
+	"""A submitted Sales Order with Amazon's prices, tax, shipping and promotions, to the cent."""
+	parts = _order_parts(order, ctx)
+	delivery = _delivery_date(order, parts["purchased"])
+	return {
+		"doctype": "Sales Order",
+		"docstatus": 1,
+		"company": ctx.company,
+		"customer": parts["customer"],
+		"order_type": "Sales",
+		"transaction_date": parts["purchased"],
+		"delivery_date": delivery,
+		"po_no": parts["order_id"],
+		"po_date": parts["purchased"],
+		"currency": parts["currency"],
+		"ignore_pricing_rule": 1,
+		# The Sales Invoice moves the stock when Amazon reports the order shipped.
+		"skip_delivery_note": 1,
+		"set_warehouse": parts["warehouse"],
+		"items": [
+			{
+				"item_code": ln["item_code"],
+				"item_name": ln["item_name"],
+				"qty": ln["qty"],
+				"rate": float(ln["rate"]),
+				"delivery_date": delivery,
+				"warehouse": ln["warehouse"],
+				"additional_notes": f"Amazon order item {ln['order_item_id']}, {parts['fulfilment']}",
+			}
+			for ln in parts["lines"]
+		],
+		"taxes": parts["taxes"],
+	}
+
+
+def sales_invoice(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
+	"""A submitted Sales Invoice for a shipped order, against its Sales Order, taking the stock out."""
+	parts = _order_parts(order, ctx)
+	return {
+		"doctype": "Sales Invoice",
+		"docstatus": 1,
+		"company": ctx.company,
+		"customer": parts["customer"],
+		"posting_date": parts["purchased"],
+		"set_posting_time": 1,
+		"po_no": parts["order_id"],
+		"po_date": parts["purchased"],
+		"currency": parts["currency"],
+		"ignore_pricing_rule": 1,
+		"update_stock": 1,
+		"set_warehouse": parts["warehouse"],
+		"remarks": f"Amazon order {parts['order_id']}, shipped, {parts['fulfilment']}",
+		"items": [
+			{
+				"item_code": ln["item_code"],
+				"item_name": ln["item_name"],
+				"qty": ln["qty"],
+				"rate": float(ln["rate"]),
+				"warehouse": ln["warehouse"],
+				"sales_order": Ref(ORDERS, parts["order_id"]),
+			}
+			for ln in parts["lines"]
+		],
+		"taxes": parts["taxes"],
+	}
+
+
+def order_documents(order: Mapping[str, Any], ctx: AmazonContext) -> list[Target] | None:
+	"""The Sales Order of an order Amazon has accepted, and its Sales Invoice once shipped.
+
+	Pending orders have no prices yet and cancelled ones nothing to book: None. (The orders stream
+	turns a cancellation into a deletion, which cancels what was booked before.)
+	"""
+	shipped = BOOKED_STATUSES.get(order.get("OrderStatus") or "")
+	if shipped is None:
+		return None
+	targets = [Target("", sales_order(order, ctx))]
+	if shipped:
+		targets.append(Target(INVOICE, sales_invoice(order, ctx)))
+	return targets
+
+
+# -- catalog and FBA inventory -------------------------------------------------------------------
+def item(record: Mapping[str, Any], ctx: AmazonContext) -> dict:
+	"""An Item per seller SKU (item_code), its ASIN in the description.
+
+	record: {"sellerSku", "asin", "title", "marketplaceId", "catalogItem": getCatalogItem body or None}.
+	"""
+	label = f"Amazon listing {record.get('sellerSku') or '(no sellerSku)'}"
+	sku = _required(record, "sellerSku", label)
+	asin = _required(record, "asin", label)
+	summaries = (record.get("catalogItem") or {}).get("summaries") or [{}]
+	summary = next((s for s in summaries if s.get("marketplaceId") == record.get("marketplaceId")), summaries[0])
+	name = summary.get("itemName") or record.get("title") or sku
+	facts = [f"ASIN: {asin}"] + [
+		f"{caption}: {summary[key]}" for key, caption in (("brand", "Brand"), ("modelNumber", "Model")) if summary.get(key)
+	]
+	return {
+		"doctype": "Item",
+		"item_code": sku,
+		"item_name": name[:140],
+		"item_group": ctx.item_group,
+		"stock_uom": ctx.stock_uom,
+		"is_stock_item": 1,
+		"is_sales_item": 1,
+		"description": "<br>".join([name, *facts]),
+	}
+
+
+INBOUND = ("inboundWorkingQuantity", "inboundShippedQuantity", "inboundReceivingQuantity")
+
+
+def on_hand_quantity(summary: Mapping[str, Any]) -> int:
+	"""Units in Amazon's fulfilment centres: totalQuantity less what is still on its way in."""
+	label = f"FBA inventory {summary.get('sellerSku') or '(no sellerSku)'}"
+	details = summary.get("inventoryDetails")
+	if not isinstance(details, Mapping):
+		raise RecordError(f"{label}: field 'inventoryDetails' is missing (getInventorySummaries needs details=true)")
+	quantities = [summary.get("totalQuantity"), *(details.get(k, 0) for k in INBOUND)]
+	if not all(isinstance(q, int) and not isinstance(q, bool) for q in quantities):
+		raise RecordError(f"{label}: quantities are not whole numbers: {quantities!r}")
+	return quantities[0] - sum(quantities[1:])
+
+
+def stock_reconciliation(summary: Mapping[str, Any], ctx: AmazonContext) -> dict | None:
+	"""A Stock Reconciliation setting the AFN warehouse to Amazon's count; None when it already holds it."""
+	label = f"FBA inventory {summary.get('sellerSku') or '(no sellerSku)'}"
+	sku = _required(summary, "sellerSku", label)
+	quantity = on_hand_quantity(summary)
+	if sku in ctx.fba_stock and ctx.fba_stock[sku] == quantity:
+		return None
+	warehouse = ctx.warehouses.get("AFN")
+	if not warehouse:
+		raise MissingMappingError(FULFILMENT, "AFN", label)
+	return {
+		"doctype": "Stock Reconciliation",
+		"docstatus": 1,
+		"company": ctx.company,
+		"purpose": "Stock Reconciliation",
+		"items": [{"item_code": sku, "warehouse": warehouse, "qty": quantity}],
+	}

@@ -1,0 +1,174 @@
+"""The Amazon streams. Paging state lives in the cursor; calls a page makes per record go through `call`.
+
+`call` is the run's ApiCaller (or anything with its signature): getOrderItems for each order,
+getReportDocument for each report and getCatalogItem for each listing go through it, so a 429 on
+the 31st order of a page waits out that one call instead of failing the page, whose retry would
+spend another getOrders request (Amazon allows one a minute once the burst is gone).
+"""
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any, NamedTuple
+
+from kraal_connect.connectors.amazon import mapping
+from kraal_connect.connectors.amazon.client import AmazonApi
+from kraal_connect.engine.records import Change, Page, Stream
+
+Call = Callable[..., Any]
+# Orders Amazon will not book; the orders stream reports them as deletions.
+GONE_STATUSES = frozenset({"Canceled", "Unfulfillable"})
+# Orders whose items carry no prices yet: not worth a getOrderItems call.
+UNPRICED_STATUSES = frozenset({"Pending", "PendingAvailability"})
+
+
+def _instant(value: str) -> datetime:
+	moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+	return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _iso(moment: datetime) -> str:
+	return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def orders_stream(
+	api: AmazonApi, call: Call, marketplace_ids: Sequence[str], start: str, page_size: int = 100
+) -> Stream:
+	"""getOrders by LastUpdatedAfter, each order with its items; cancelled orders become deletions.
+
+	Cursor: {"LastUpdatedAfter", "NextToken", "HighWater"} while paging, then {"LastUpdatedAfter":
+	the newest LastUpdateDate seen}. That order comes again next run (LastUpdatedAfter is inclusive)
+	and is skipped as unchanged; `start` (ISO 8601) is where the first run begins.
+	"""
+
+	def order_change(order: Mapping[str, Any]) -> Change:
+		order_id = str(order.get("AmazonOrderId") or "")
+		if order.get("OrderStatus") in GONE_STATUSES:
+			return Change(order_id, deleted=True)
+		items: list[dict] = []
+		if order.get("OrderStatus") not in UNPRICED_STATUSES:
+			token = None
+			while True:  # the items of one order, which Amazon pages for large orders
+				page, token = call(api.order_items, order_id, token)
+				items += page
+				if not token:
+					break
+		return Change(order_id, {**order, "OrderItems": items}, version=order.get("LastUpdateDate"))
+
+	def fetch(cursor: str | None) -> Page:
+		state = json.loads(cursor) if cursor else {"LastUpdatedAfter": start}
+		since = state["LastUpdatedAfter"]
+		orders, next_token = api.orders(list(marketplace_ids), since, state.get("NextToken"), page_size)
+		high_water = max(
+			[_instant(state.get("HighWater") or since)] + [_instant(o["LastUpdateDate"]) for o in orders]
+		)
+		changes = [order_change(o) for o in orders]
+		if next_token:
+			following = {"LastUpdatedAfter": since, "NextToken": next_token, "HighWater": _iso(high_water)}
+			return Page(changes, json.dumps(following), has_more=True)
+		return Page(changes, json.dumps({"LastUpdatedAfter": _iso(high_water)}))
+
+	return Stream(entity=mapping.ORDERS, fetch=fetch, map=mapping.order_documents)
+
+
+def settlements_stream(api: AmazonApi, call: Call, marketplace_ids: Sequence[str], page_size: int = 10) -> Stream:
+	"""Finished V2 settlement reports, each document downloaded and split into one Change a settlement.
+
+	Cursor: {"createdSince", "nextToken", "newest"} while paging (Amazon lists newest first), then
+	{"createdSince": the newest report's createdTime}. The first run gets the 90 days Amazon keeps.
+	"""
+
+	def fetch(cursor: str | None) -> Page:
+		state = json.loads(cursor) if cursor else {}
+		reports, next_token = api.settlement_reports(
+			list(marketplace_ids), state.get("createdSince"), state.get("nextToken"), page_size
+		)
+		changes = []
+		for report in reports:
+			if not report.get("reportDocumentId"):
+				continue
+			text = call(api.report_document, report["reportDocumentId"])
+			for settlement_id, flat_file in mapping.split_settlements(text):
+				record = {
+					"reportId": report.get("reportId"),
+					"reportDocumentId": report["reportDocumentId"],
+					"flat_file": flat_file,
+				}
+				changes.append(Change(settlement_id or f"report {report.get('reportId')}", record))
+		created = [_instant(r["createdTime"]) for r in reports if r.get("createdTime")]
+		if state.get("newest"):
+			created.append(_instant(state["newest"]))
+		newest = _iso(max(created)) if created else state.get("createdSince")
+		if next_token:
+			following = {"createdSince": state.get("createdSince"), "nextToken": next_token, "newest": newest}
+			return Page(changes, json.dumps(following), has_more=True)
+		return Page(changes, json.dumps({"createdSince": newest}) if newest else None)
+
+	return Stream(entity=mapping.SETTLEMENTS, fetch=fetch, map=mapping.settlement_journal_entry)
+
+
+class Listing(NamedTuple):
+	seller_sku: str
+	asin: str
+	title: str = ""
+
+
+def listings_from(records: Iterable[Mapping[str, Any]]) -> list[Listing]:
+	"""The listings (seller SKU, ASIN, title) in FBA inventory summaries and in order records with
+	their OrderItems, each once, first seen first."""
+	found: dict[str, Listing] = {}
+	for record in records:
+		if "sellerSku" in record:
+			rows = [(record.get("sellerSku"), record.get("asin"), record.get("productName"))]
+		else:
+			rows = [(i.get("SellerSKU"), i.get("ASIN"), i.get("Title")) for i in record.get("OrderItems") or []]
+		for sku, asin, title in rows:
+			if sku and asin and sku not in found:
+				found[sku] = Listing(sku, asin, title or "")
+	return list(found.values())
+
+
+def catalog_items_stream(
+	api: AmazonApi, call: Call, marketplace_id: str, listings: Sequence[Listing], page_size: int = 20
+) -> Stream:
+	"""An Item for each listing, described from getCatalogItem (2022-04-01) in one marketplace.
+
+	Cursor: the index of the next listing; None after the last, so each run looks at all of them.
+	"""
+
+	def fetch(cursor: str | None) -> Page:
+		start = int(cursor or 0)
+		batch = listings[start : start + page_size]
+		changes = [
+			Change(
+				listing.seller_sku,
+				{
+					"sellerSku": listing.seller_sku,
+					"asin": listing.asin,
+					"title": listing.title,
+					"marketplaceId": marketplace_id,
+					"catalogItem": call(api.catalog_item, listing.asin, marketplace_id),
+				},
+			)
+			for listing in batch
+		]
+		end = start + len(batch)
+		if end < len(listings):
+			return Page(changes, str(end), has_more=True)
+		return Page(changes, None)
+
+	return Stream(entity=mapping.CATALOG_ITEMS, fetch=fetch, map=mapping.item)
+
+
+def fba_inventory_stream(api: AmazonApi, marketplace_id: str) -> Stream:
+	"""FBA inventory summaries of one marketplace, one Change a seller SKU.
+
+	Cursor: Amazon's nextToken; None after the last page, so each run reconciles every SKU again.
+	"""
+
+	def fetch(cursor: str | None) -> Page:
+		summaries, next_token = api.inventory_summaries(marketplace_id, cursor)
+		changes = [Change(str(s.get("sellerSku") or ""), s) for s in summaries]
+		return Page(changes, next_token, has_more=bool(next_token))
+
+	return Stream(entity=mapping.FBA_INVENTORY, fetch=fetch, map=mapping.stock_reconciliation)

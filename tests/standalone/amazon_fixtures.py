@@ -1,0 +1,31 @@
+"""The Amazon pytest fixtures; test modules load them with
+pytest_plugins = ("tests.standalone.amazon_fixtures",). A module of their own, so that pytest imports
+it as a plugin before any test module imports the helpers in amazon_support."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from emulators.amazon import AmazonEmulator
+from tests.standalone.amazon_support import FIXTURES, FROZEN_NOW, make_api
+
+
+@pytest.fixture
+def amazon_data(tmp_path) -> Path:
+	"""A private copy of the Amazon dataset that a test may change."""
+	return Path(shutil.copytree(FIXTURES, tmp_path / "amazon"))
+
+
+@pytest.fixture
+def amazon_emulator(amazon_data):
+	emulator = AmazonEmulator(amazon_data, clock=lambda: FROZEN_NOW).start()
+	yield emulator
+	emulator.stop()
+
+
+@pytest.fixture
+def amazon_api(amazon_emulator):
+	api = make_api(amazon_emulator)
+	yield api
+	api.close()
