@@ -205,6 +205,7 @@ def test_a_killed_run_resumes_and_ends_with_each_source_transaction_once(
 			frappe.db.rollback()  # a fresh snapshot of what the worker committed
 			time.sleep(0.5)
 		assert len(booked_transactions(integration)) == 5, "page 1 was never committed"
+		assert run_integration(integration, "Manual") is None, "a second run started beside the first"
 	finally:
 		worker.send_signal(signal.SIGKILL)
 		worker.wait()

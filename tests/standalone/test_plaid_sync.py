@@ -51,3 +51,32 @@ def test_two_banks_sync_with_exact_amounts_and_a_second_run_writes_nothing(plaid
 		again = sync(api, plaid_data, item, store)
 		assert again.counts[TRANSACTIONS].fetched == 0
 		assert store.inserts == len(booked)
+
+
+def test_a_pending_transaction_is_booked_once_when_it_posts(plaid_emulator, plaid_data):
+	api = PlaidApi("client-id", "secret", base_url=plaid_emulator.url)
+	store = MemoryStore()
+	sync(api, plaid_data, "item-platypus", store)
+	sync_dir = plaid_data / "items/item-platypus/transactions_sync"
+	pending = next(t for t in json.loads((sync_dir / "0002.json").read_text())["added"] if t["pending"])
+	posted = dict(
+		pending, transaction_id="posted-1", pending=False, pending_transaction_id=pending["transaction_id"]
+	)
+	(sync_dir / "0004.json").write_text(
+		json.dumps(
+			{
+				"added": [posted],
+				"modified": [],
+				"removed": [
+					{"account_id": pending["account_id"], "transaction_id": pending["transaction_id"]}
+				],
+				"next_cursor": "after-posting",
+				"has_more": False,
+			}
+		)
+	)
+	stats = sync(api, plaid_data, "item-platypus", store)
+	assert store.live(TRANSACTIONS)["posted-1"]["withdrawal"] == 42.17
+	assert pending["transaction_id"] not in store.live(TRANSACTIONS)
+	counts = stats.counts[TRANSACTIONS]
+	assert (counts.created, counts.cancelled, counts.skipped) == (1, 0, 1)

@@ -18,8 +18,10 @@ What this module changes about how the library is used, and why:
 """
 
 import gzip
+import ssl
 import time
 from collections.abc import Callable
+from functools import cache
 
 import httpx
 from sp_api.api import Inventories, OrdersV0, Reports, Sellers
@@ -41,6 +43,12 @@ LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 SETTLEMENT_REPORT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 # An access token is renewed this long before Amazon says it expires.
 TOKEN_MARGIN_SECONDS = 60
+
+
+@cache
+def _tls() -> ssl.SSLContext:
+	"""One TLS context for every client: loading the CA bundle costs more than a request."""
+	return httpx.create_ssl_context()
 
 
 class NotFound(SyncError):
@@ -147,8 +155,8 @@ class AmazonApi:
 		if not (client_id and client_secret and refresh_token):
 			raise AuthenticationError("the LWA client id, client secret and refresh token are all required")
 		# Presigned report document URLs and LWA get plain requests; SP-API calls get the error hook.
-		self._plain = httpx.Client(timeout=timeout)
-		self._sp = httpx.Client(timeout=timeout, event_hooks={"response": [self._raise_for_status]})
+		self._plain = httpx.Client(timeout=timeout, verify=_tls())
+		self._sp = httpx.Client(timeout=timeout, verify=_tls(), event_hooks={"response": [self._raise_for_status]})
 		self._lwa = _LwaSession(
 			token_url or LWA_TOKEN_URL, client_id, client_secret, refresh_token, self._plain
 		)
@@ -161,6 +169,7 @@ class AmazonApi:
 				credential_providers=(FromCodeCredentialProvider,),
 				auth_token_client_class=lambda **_: self._lwa,
 				timeout=timeout,
+				verify=_tls(),
 			)
 			api.endpoint = self.endpoint
 			api._transport.close()

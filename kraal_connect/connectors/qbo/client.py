@@ -21,7 +21,6 @@ from quickbooks.exceptions import (
 	AuthorizationException,
 	ObjectNotFoundException,
 	QuickbooksException,
-	ValidationException,
 )
 
 from kraal_connect.engine.errors import (
@@ -238,7 +237,8 @@ class QboApi:
 			detail = f"{exc.message} ({exc.detail})" if exc.detail else exc.message
 			if exc.error_code == STALE_OBJECT:
 				raise StaleObjectError(f"QuickBooks 5010: {detail}") from None
-			if isinstance(exc, ObjectNotFoundException | ValidationException):
+			# Not found (610), validation (2000-4999) and business rules (6000-6999): the object sent.
+			if isinstance(exc, ObjectNotFoundException) or 2000 <= int(exc.error_code or 0) < 10000:
 				raise RecordError(f"QuickBooks {exc.error_code}: {detail}") from None
 			if isinstance(exc, AuthorizationException):
 				raise AuthenticationError(f"QuickBooks {exc.error_code}: {detail}") from None
