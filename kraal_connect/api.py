@@ -27,9 +27,8 @@ def sync_now(integration: str) -> str:
 @frappe.whitelist(methods=["POST"])
 def test_connection(integration: str) -> str:
 	doc = check_can_configure(integration)
-	caller = ApiCaller(RetryPolicy(max_attempts=2))
 	try:
-		return connector_class(doc.vendor)(doc).test_connection(caller)
+		return connector_class(doc.vendor)(doc, ApiCaller(RetryPolicy(max_attempts=2))).test_connection()
 	except AuthenticationError as exc:
 		doc.db_set({"status": "Needs Re-authentication", "status_reason": str(exc)})
 		frappe.throw(_("The credentials no longer work: {0}").format(exc))

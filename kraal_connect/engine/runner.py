@@ -35,11 +35,11 @@ def _run(doc, trigger: str) -> str:
 
 	caller = ApiCaller()
 	stats = RunStats()
-	connector = connector_class(doc.vendor)(doc)
+	connector = connector_class(doc.vendor)(doc, caller)
 	enabled = {row.entity for row in doc.entities if row.enabled}
 	try:
 		streams = [s for s in connector.streams() if s.entity in enabled]
-		context = connector.prepare(caller, stats)
+		context = connector.prepare(stats)
 		frappe.db.commit()
 		sync_streams(streams, SiteStore(doc, log), caller, context, stats, on_page=_progress(doc, streams))
 	except AuthenticationError as exc:

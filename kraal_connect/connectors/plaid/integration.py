@@ -10,7 +10,6 @@ from kraal_connect.engine import writer
 from kraal_connect.engine.connector import Connector
 from kraal_connect.engine.errors import AuthenticationError, RecordError
 from kraal_connect.engine.records import content_hash
-from kraal_connect.engine.retry import ApiCaller
 from kraal_connect.engine.stats import RunStats
 
 PLAID_ACCOUNT = "Plaid Account"
@@ -41,8 +40,8 @@ class PlaidConnector(Connector):
 	def streams(self):
 		return [transactions_stream(self.api, self.access_token)]
 
-	def prepare(self, caller: ApiCaller, stats: RunStats) -> mapping.PlaidContext:
-		accounts = caller(self.api.get_accounts, self.access_token)
+	def prepare(self, stats: RunStats) -> mapping.PlaidContext:
+		accounts = self.caller(self.api.get_accounts, self.access_token)
 		company = self.integration.company
 		bank_accounts = {}
 		for account in filter(mapping.is_supported_account, accounts):
@@ -57,10 +56,10 @@ class PlaidConnector(Connector):
 			bank_accounts=bank_accounts,
 		)
 
-	def test_connection(self, caller: ApiCaller) -> str:
-		item = caller(self.api.get_item, self.access_token)["item"]
-		institution = caller(self.api.get_institution_name, item["institution_id"])
-		accounts = caller(self.api.get_accounts, self.access_token)
+	def test_connection(self) -> str:
+		item = self.caller(self.api.get_item, self.access_token)["item"]
+		institution = self.caller(self.api.get_institution_name, item["institution_id"])
+		accounts = self.caller(self.api.get_accounts, self.access_token)
 		return _("Connected to {0}: {1} accounts").format(institution, len(accounts))
 
 
