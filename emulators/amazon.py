@@ -129,30 +129,24 @@ class AmazonEmulator(Emulator):
 		("GET", r"/catalog/2022-04-01/items/(?P<asin>[^/]+)", "get_catalog_item"),
 		("GET", "/fba/inventory/v1/summaries", "get_inventory_summaries"),
 	)
-	# Amazon's page sizes for the lists it pages itself; tests may lower them.
-	order_items_page_size = 100
-	inventory_page_size = 50
 
-	def __init__(
-		self,
-		data_dir,
-		clock: Callable[[], float] = time.time,
-		rate_limits: dict[str, tuple[float, int]] | None = None,
-	):
+	def __init__(self, data_dir, clock: Callable[[], float] = time.time):
 		super().__init__(data_dir)
 		self._clock = clock
-		self._default_limits = {**RATE_LIMITS, **(rate_limits or {})}
 		self._state_lock = threading.Lock()
 		self.reset_state()
 
 	# -- state -----------------------------------------------------------------------------------
 	def reset_state(self) -> None:
 		with self._state_lock:
+			# Amazon's page sizes for the lists it pages itself; tests may lower them.
+			self.order_items_page_size = 100
+			self.inventory_page_size = 50
 			self._skew = 0.0
 			self._access_tokens: dict[str, float] = {}  # access token -> expiry on the emulator clock
 			self._buckets = {
 				name: Bucket(rate, burst, float(burst), self.now())
-				for name, (rate, burst) in self._default_limits.items()
+				for name, (rate, burst) in RATE_LIMITS.items()
 			}
 
 	def now(self) -> float:

@@ -200,6 +200,9 @@ class Emulator:
 def _handler_for(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
 	class _Handler(BaseHTTPRequestHandler):
 		protocol_version = "HTTP/1.1"
+		# Headers and body go out in two writes; without TCP_NODELAY the second waits ~40 ms for the
+		# client's delayed ACK on every request.
+		disable_nagle_algorithm = True
 
 		def _serve(self):
 			url = urlsplit(self.path)

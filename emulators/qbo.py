@@ -92,7 +92,9 @@ MONTHS = (
 class QboFault(Exception):
 	"""A QBO error answer: {"Fault": {"Error": [{Message, Detail, code}], "type"}}."""
 
-	def __init__(self, code: int, message: str, detail: str, status: int = 400, kind: str = "ValidationFault"):
+	def __init__(
+		self, code: int, message: str, detail: str, status: int = 400, kind: str = "ValidationFault"
+	):
 		super().__init__(message)
 		self.code, self.message, self.detail, self.status, self.kind = code, message, detail, status, kind
 
@@ -137,9 +139,6 @@ class Realm:
 	# When each record last changed, kept exactly (MetaData shows whole seconds).
 	changed: dict[tuple[str, str], datetime] = field(default_factory=dict)
 	deleted: list[tuple[str, str, datetime]] = field(default_factory=list)
-
-	def account(self, account_id: str | None) -> dict | None:
-		return self.records.get("Account", {}).get(account_id or "")
 
 	def home_currency(self) -> str:
 		for prefs in self.records.get("Preferences", {}).values():
@@ -367,7 +366,9 @@ class QboEmulator(Emulator):
 	# -- state -----------------------------------------------------------------------------------
 	def reset_state(self) -> None:
 		with self._state:
-			self.realms = {path.name: self._load(path) for path in sorted((self.data_dir / "realms").iterdir())}
+			self.realms = {
+				path.name: self._load(path) for path in sorted((self.data_dir / "realms").iterdir())
+			}
 			self._codes: dict[str, tuple[str, str]] = {}
 			self._access: dict[str, tuple[str, datetime]] = {}
 			self._refresh: dict[str, str] = {}
@@ -510,8 +511,15 @@ class QboEmulator(Emulator):
 		except QboFault as fault:
 			if fault.status == 401:
 				# The accounting API answers an unknown or expired token in this lower-case shape.
-				error = {"message": fault.message, "detail": fault.detail, "code": str(fault.code), "element": None}
-				return Response(401, {"warnings": None, "fault": {"error": [error], "type": "AUTHENTICATION"}})
+				error = {
+					"message": fault.message,
+					"detail": fault.detail,
+					"code": str(fault.code),
+					"element": None,
+				}
+				return Response(
+					401, {"warnings": None, "fault": {"error": [error], "type": "AUTHENTICATION"}}
+				)
 			return fault.response()
 
 	# -- reading ---------------------------------------------------------------------------------
@@ -599,7 +607,9 @@ class QboEmulator(Emulator):
 	def _update(self, realm: Realm, entity: str, body: dict) -> dict:
 		current = self._record(realm, entity, body["Id"])
 		if body.get("SyncToken") in (None, ""):
-			raise QboFault(2020, "Required param missing, need to supply the required value for the API", "SyncToken")
+			raise QboFault(
+				2020, "Required param missing, need to supply the required value for the API", "SyncToken"
+			)
 		if str(body["SyncToken"]) != current["SyncToken"]:
 			raise QboFault(
 				5010,
@@ -627,7 +637,9 @@ class QboEmulator(Emulator):
 			record.setdefault("Active", True)
 		if entity in ("Item", "Account"):
 			parent = realm.records[entity].get(ref_id(record, "ParentRef") or "")
-			record["FullyQualifiedName"] = f"{parent['FullyQualifiedName']}:{record['Name']}" if parent else record["Name"]
+			record["FullyQualifiedName"] = (
+				f"{parent['FullyQualifiedName']}:{record['Name']}" if parent else record["Name"]
+			)
 		realm.records[entity][record["Id"]] = record
 		realm.changed[(entity, record["Id"])] = moment
 		return record
@@ -653,7 +665,9 @@ class QboEmulator(Emulator):
 					)
 		for name, target in (("CustomerRef", "Customer"), ("VendorRef", "Vendor")):
 			if ref_id(record, name) and ref_id(record, name) not in realm.records.get(target, {}):
-				raise QboFault(2500, "Invalid Reference Id", f"Invalid Reference Id : {target} assigned is invalid")
+				raise QboFault(
+					2500, "Invalid Reference Id", f"Invalid Reference Id : {target} assigned is invalid"
+				)
 		if entity == "JournalEntry":
 			debit = sum(money(ln["Amount"]) for ln in record["Line"] if _posting(ln) == "Debit")
 			credit = sum(money(ln["Amount"]) for ln in record["Line"] if _posting(ln) == "Credit")
@@ -672,10 +686,16 @@ class QboEmulator(Emulator):
 		if entity in SALES_FORMS:
 			lines[:] = [ln for ln in lines if ln.get("DetailType") != "SubTotalLineDetail"]
 			subtotal = sum(
-				money(ln["Amount"]) for ln in lines if ln.get("DetailType") in ("SalesItemLineDetail", "GroupLineDetail")
+				money(ln["Amount"])
+				for ln in lines
+				if ln.get("DetailType") in ("SalesItemLineDetail", "GroupLineDetail")
 			)
-			discount = sum(money(ln["Amount"]) for ln in lines if ln.get("DetailType") == "DiscountLineDetail")
-			lines.append({"Amount": float(subtotal), "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
+			discount = sum(
+				money(ln["Amount"]) for ln in lines if ln.get("DetailType") == "DiscountLineDetail"
+			)
+			lines.append(
+				{"Amount": float(subtotal), "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
+			)
 			record["TotalAmt"] = float(subtotal - discount + tax)
 		elif entity in PURCHASE_FORMS:
 			record["TotalAmt"] = float(sum(money(ln["Amount"]) for ln in lines) + tax)
@@ -697,7 +717,9 @@ class QboEmulator(Emulator):
 			)
 		current = self._record(realm, entity, body.get("Id", ""))
 		if str(body.get("SyncToken")) != current["SyncToken"]:
-			raise QboFault(5010, "Stale Object Error", "Stale Object Error : the object has changed since it was read")
+			raise QboFault(
+				5010, "Stale Object Error", "Stale Object Error : the object has changed since it was read"
+			)
 		del realm.records[entity][current["Id"]]
 		realm.deleted.append((entity, current["Id"], now()))
 		return {"domain": "QBO", "status": "Deleted", "Id": current["Id"]}
@@ -718,15 +740,23 @@ class QboEmulator(Emulator):
 		with self._state:
 			for name in names.split(","):
 				entity = self._entity(realm, name.strip())
-				rows = [
-					r for i, r in realm.records[entity].items() if realm.changed.get((entity, i), changed_since) > changed_since
-				]
-				rows += [
-					{"domain": "QBO", "status": "Deleted", "Id": i, "MetaData": {"LastUpdatedTime": stamp(when)}}
+				changes = [(realm.changed.get((entity, i)), r) for i, r in realm.records[entity].items()]
+				changes += [
+					(
+						when,
+						{
+							"domain": "QBO",
+							"status": "Deleted",
+							"Id": i,
+							"MetaData": {"LastUpdatedTime": stamp(when)},
+						},
+					)
 					for kind, i, when in realm.deleted
-					if kind == entity and when > changed_since
+					if kind == entity
 				]
-				rows = rows[: self.cdc_limit]
+				# The earliest changes first, up to the limit.
+				changes = sorted((c for c in changes if c[0] and c[0] > changed_since), key=lambda c: c[0])
+				rows = [row for _, row in changes[: self.cdc_limit]]
 				answers.append({entity: rows, "startPosition": 1, "maxResults": len(rows)} if rows else {})
 		return self._ok({"CDCResponse": [{"QueryResponse": answers}]})
 
@@ -734,7 +764,9 @@ class QboEmulator(Emulator):
 		realm = self._authorised(request)
 		items = (request.json() or {}).get("BatchItemRequest") or []
 		if len(items) > BATCH_LIMIT:
-			raise QboFault(4001, "Invalid batch", f"a batch holds at most {BATCH_LIMIT} items, not {len(items)}")
+			raise QboFault(
+				4001, "Invalid batch", f"a batch holds at most {BATCH_LIMIT} items, not {len(items)}"
+			)
 		request_id = request.arg("requestid")
 		key = (request.params["realm"], request_id or "")
 		with self._state:
@@ -811,7 +843,12 @@ class QboEmulator(Emulator):
 			rows.append(
 				{
 					"ColData": [
-						{"value": accounts[account_id].get("FullyQualifiedName", accounts[account_id]["Name"]), "id": account_id},
+						{
+							"value": accounts[account_id].get(
+								"FullyQualifiedName", accounts[account_id]["Name"]
+							),
+							"id": account_id,
+						},
 						{"value": f"{balance:.2f}" if balance > 0 else ""},
 						{"value": f"{-balance:.2f}" if balance < 0 else ""},
 					]
@@ -819,7 +856,13 @@ class QboEmulator(Emulator):
 			)
 		rows.append(
 			{
-				"Summary": {"ColData": [{"value": "TOTAL"}, {"value": f"{debit_total:.2f}"}, {"value": f"{credit_total:.2f}"}]},
+				"Summary": {
+					"ColData": [
+						{"value": "TOTAL"},
+						{"value": f"{debit_total:.2f}"},
+						{"value": f"{credit_total:.2f}"},
+					]
+				},
 				"type": "Section",
 				"group": "GrandTotal",
 			}
@@ -837,9 +880,21 @@ class QboEmulator(Emulator):
 			},
 			"Columns": {
 				"Column": [
-					{"ColTitle": "", "ColType": "Account", "MetaData": [{"Name": "ColKey", "Value": "account"}]},
-					{"ColTitle": "Debit", "ColType": "Money", "MetaData": [{"Name": "ColKey", "Value": "Debit"}]},
-					{"ColTitle": "Credit", "ColType": "Money", "MetaData": [{"Name": "ColKey", "Value": "Credit"}]},
+					{
+						"ColTitle": "",
+						"ColType": "Account",
+						"MetaData": [{"Name": "ColKey", "Value": "account"}],
+					},
+					{
+						"ColTitle": "Debit",
+						"ColType": "Money",
+						"MetaData": [{"Name": "ColKey", "Value": "Debit"}],
+					},
+					{
+						"ColTitle": "Credit",
+						"ColType": "Money",
+						"MetaData": [{"Name": "ColKey", "Value": "Credit"}],
+					},
 				]
 			},
 			"Rows": {"Row": rows},
@@ -885,7 +940,12 @@ class QboEmulator(Emulator):
 						lines.append((ref_id(item, "AssetAccountRef"), -sign * cost))
 				elif kind == "DiscountLineDetail":
 					account = ref_id(line["DiscountLineDetail"], "DiscountAccountRef")
-					lines.append((account or realm.account_of_subtype("DiscountsRefundsGiven"), sign * home(line["Amount"])))
+					lines.append(
+						(
+							account or realm.account_of_subtype("DiscountsRefundsGiven"),
+							sign * home(line["Amount"]),
+						)
+					)
 			for tax in (txn.get("TxnTaxDetail") or {}).get("TaxLine") or []:
 				tax_account = realm.account_of_subtype("SalesTaxPayable", "GlobalTaxPayable")
 				lines.append((tax_account, -sign * home(tax["Amount"])))
@@ -922,7 +982,10 @@ class QboEmulator(Emulator):
 				source = ref_id(detail, "AccountRef") or realm.account_of_subtype("UndepositedFunds")
 				lines.append((source, -home(line["Amount"])))
 		elif entity == "Transfer":
-			lines += [(ref_id(txn, "ToAccountRef"), home(txn["Amount"])), (ref_id(txn, "FromAccountRef"), -home(txn["Amount"]))]
+			lines += [
+				(ref_id(txn, "ToAccountRef"), home(txn["Amount"])),
+				(ref_id(txn, "FromAccountRef"), -home(txn["Amount"])),
+			]
 		elif entity == "JournalEntry":
 			for line in txn.get("Line") or []:
 				detail = line["JournalEntryLineDetail"]

@@ -54,6 +54,10 @@ class Target:
 
 	key: str
 	doc: dict
+	# Link it under another record instead (e.g. the Item of an order line under its catalog SKU)…
+	link: tuple[str, str] | None = None
+	# …and only create it when missing: that record's own stream keeps it up to date.
+	create_only: bool = False
 
 
 Mapped = dict | list[Target] | None

@@ -21,17 +21,18 @@ class SiteStore:
 		with writer.isolated():
 			return combined_outcome(
 				[
-					writer.upsert(
-						self.integration.name,
-						external_type(stream.entity, target.key),
-						change.external_id,
-						change.fingerprint,
-						target.doc,
-						stream.lock_reason,
-					)
+					self._write_target(stream, change, target)
 					for target in targets
 				]
 			)
+
+	def _write_target(self, stream: Stream, change: Change, target: Target) -> str:
+		kind, external_id = target.link or (external_type(stream.entity, target.key), change.external_id)
+		if target.create_only:
+			return writer.ensure(self.integration.name, kind, external_id, change.fingerprint, target.doc)
+		return writer.upsert(
+			self.integration.name, kind, external_id, change.fingerprint, target.doc, stream.lock_reason
+		)
 
 	def remove(self, stream: Stream, change: Change) -> str:
 		with writer.isolated():

@@ -55,20 +55,14 @@ def upsert(
 	mapped = resolve_refs(integration, mapped)
 	link = find_link(integration, external_type, external_id)
 	if link is None:
-		doc = _insert(mapped)
-		frappe.get_doc(
-			{
-				"doctype": LINK,
-				"integration": integration,
-				"external_type": external_type,
-				"external_id": external_id,
-				"reference_doctype": doc.doctype,
-				"reference_name": doc.name,
-				"external_version": version,
-				"last_synced": now_datetime(),
-			}
-		).insert(ignore_permissions=True)
-		return "created"
+		existing = _same_named(mapped)
+		if existing is None:
+			_add_link(integration, external_type, external_id, _insert(mapped), version)
+			return "created"
+		# A record the firm already keeps under this name (an Item with the SKU as its code) is
+		# taken over, not duplicated.
+		_add_link(integration, external_type, external_id, existing, "")
+		link = find_link(integration, external_type, external_id)
 	if link.external_version == version:
 		return "skipped"
 	current = frappe.get_doc(link.reference_doctype, link.reference_name)
@@ -80,6 +74,41 @@ def upsert(
 		raise ConflictError(reason)
 	_relink(link.name, _update(current, mapped).name, version)
 	return "updated"
+
+
+def ensure(integration: str, external_type: str, external_id: str, version: str, mapped: dict) -> str:
+	"""Create the document when no record wrote it yet; never change it (its own stream does)."""
+	if find_link(integration, external_type, external_id):
+		return "skipped"
+	mapped = resolve_refs(integration, mapped)
+	existing = _same_named(mapped)
+	_add_link(integration, external_type, external_id, existing or _insert(mapped), version)
+	return "skipped" if existing else "created"
+
+
+def _same_named(mapped: dict):
+	"""The existing document a mapped dict names through its doctype's naming field, if any."""
+	meta = frappe.get_meta(mapped["doctype"])
+	autoname = meta.autoname or ""
+	name = mapped.get("name") or (mapped.get(autoname[6:]) if autoname.startswith("field:") else None)
+	if name and frappe.db.exists(mapped["doctype"], name):
+		return frappe.get_doc(mapped["doctype"], name)
+	return None
+
+
+def _add_link(integration: str, external_type: str, external_id: str, doc, version: str) -> None:
+	frappe.get_doc(
+		{
+			"doctype": LINK,
+			"integration": integration,
+			"external_type": external_type,
+			"external_id": external_id,
+			"reference_doctype": doc.doctype,
+			"reference_name": doc.name,
+			"external_version": version,
+			"last_synced": now_datetime(),
+		}
+	).insert(ignore_permissions=True)
 
 
 def remove(

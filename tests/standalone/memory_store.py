@@ -21,7 +21,9 @@ class MemoryStore:
 
 	def _write(self, stream: Stream, change: Change, target: Target) -> str:
 		doc = target.doc
-		key = (external_type(stream.entity, target.key), change.external_id)
+		key = target.link or (external_type(stream.entity, target.key), change.external_id)
+		if target.create_only and key in self.docs:
+			return "skipped"
 		if key not in self.docs:
 			self.docs[key] = dict(doc)
 			self.versions[key] = change.fingerprint

@@ -1,6 +1,7 @@
 """python-amazon-sp-api's own clients, over real HTTP, against the local SP-API emulator."""
 
 import gzip
+from contextlib import closing
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from kraal_connect.engine.retry import ApiCaller, RetryPolicy
 from tests.standalone.amazon_support import (
 	CA,
 	CA_SETTLEMENT,
+	FIXTURES,
 	FROZEN_NOW,
 	MARKETPLACES,
 	US,
@@ -32,7 +34,9 @@ def paths(emulator, prefix=""):
 	return [r["path"] for r in emulator.requests if r["path"].startswith(prefix)]
 
 
-def test_one_lwa_token_serves_every_api_and_participating_marketplaces_are_listed(amazon_api, amazon_emulator):
+def test_one_lwa_token_serves_every_api_and_participating_marketplaces_are_listed(
+	amazon_api, amazon_emulator
+):
 	names = [(m["marketplace"]["id"], m["marketplace"]["name"]) for m in amazon_api.marketplaces()]
 	assert names == [(US, "Amazon.com"), (CA, "Amazon.ca")]  # not Amazon.com.mx, where it does not sell
 	amazon_api.orders(MARKETPLACES, SINCE)
@@ -189,19 +193,23 @@ def test_an_expired_access_token_is_renewed_on_the_retry(amazon_api, amazon_emul
 
 
 def test_refused_refresh_token_or_client_secret_is_an_authentication_error(amazon_emulator):
-	with pytest.raises(AuthenticationError, match="invalid_grant"):
-		make_api(amazon_emulator, refresh_token="Atzr|revoked").marketplaces()
-	with pytest.raises(AuthenticationError, match="invalid_client: Client authentication failed"):
-		make_api(amazon_emulator, client_secret="wrong").marketplaces()
+	with closing(make_api(amazon_emulator, refresh_token="Atzr|revoked")) as api:
+		with pytest.raises(AuthenticationError, match="invalid_grant"):
+			api.marketplaces()
+	with closing(make_api(amazon_emulator, client_secret="wrong")) as api:
+		with pytest.raises(AuthenticationError, match="invalid_client: Client authentication failed"):
+			api.marketplaces()
 
 
-def test_tokens_are_not_shared_between_connections_with_the_same_refresh_token(amazon_emulator, amazon_data):
+def test_tokens_are_not_shared_between_connections_with_the_same_refresh_token(amazon_emulator):
 	"""The library's token cache would hand the second connection the first emulator's token."""
-	other = AmazonEmulator(amazon_data, clock=lambda: FROZEN_NOW).start()
+	other = AmazonEmulator(FIXTURES, clock=lambda: FROZEN_NOW).start()
 	try:
-		first, second = make_api(amazon_emulator), make_api(other)
-		assert len(first.marketplaces()) == len(second.marketplaces()) == 2
-		assert paths(amazon_emulator, "/auth/o2/token") == paths(other, "/auth/o2/token") == ["/auth/o2/token"]
+		with closing(make_api(amazon_emulator)) as first, closing(make_api(other)) as second:
+			assert len(first.marketplaces()) == len(second.marketplaces()) == 2
+		assert (
+			paths(amazon_emulator, "/auth/o2/token") == paths(other, "/auth/o2/token") == ["/auth/o2/token"]
+		)
 	finally:
 		other.stop()
 
@@ -233,9 +241,10 @@ def test_a_bad_request_is_neither_transient_nor_authentication(amazon_api):
 	assert "InvalidInput: MarketplaceIds is required." in str(raised.value)
 
 
-def test_an_unreachable_endpoint_is_transient(amazon_emulator):
-	url = amazon_emulator.url
-	amazon_emulator.stop()
-	api = AmazonApi(*lwa_credentials(), endpoint=url, token_url=f"{url}/auth/o2/token", timeout=2)
-	with pytest.raises(TransientError, match="network"):
-		api.marketplaces()
+def test_an_unreachable_endpoint_is_transient():
+	url = "http://127.0.0.1:9"
+	with closing(
+		AmazonApi(*lwa_credentials(), endpoint=url, token_url=f"{url}/auth/o2/token", timeout=2)
+	) as api:
+		with pytest.raises(TransientError, match="network"):
+			api.marketplaces()

@@ -10,7 +10,10 @@ from kraal_connect.engine.errors import MissingMappingError, RecordError
 from kraal_connect.engine.records import Ref
 from tests.standalone.amazon_support import FIXTURES, US, context
 
-ORDERS = {o["AmazonOrderId"]: o for o in json.loads((FIXTURES / "orders/0001.json").read_text())["payload"]["Orders"]}
+ORDERS = {
+	o["AmazonOrderId"]: o
+	for o in json.loads((FIXTURES / "orders/0001.json").read_text())["payload"]["Orders"]
+}
 
 
 def order(order_id, **overrides):
@@ -20,17 +23,37 @@ def order(order_id, **overrides):
 	return {**json.loads(json.dumps(ORDERS[order_id])), "OrderItems": items, **overrides}
 
 
+def booked(targets):
+	"""The documents an order books, without the Items it makes sure exist."""
+	return None if targets is None else [t for t in targets if not t.create_only]
+
+
+def reconciliation(summary, ctx):
+	targets = mapping.stock_reconciliation(summary, ctx)
+	return None if targets is None else booked(targets)[0].doc
+
+
 def total(doc) -> Decimal:
 	items = sum(Decimal(str(i["rate"])) * i["qty"] for i in doc["items"])
 	return items + sum(Decimal(str(t["tax_amount"])) for t in doc["taxes"])
 
 
 def test_a_shipped_fba_order_books_a_sales_order_and_an_invoice_matching_amazons_total():
-	targets = mapping.order_documents(order("111-4827361-0012002"), context())
+	targets = booked(mapping.order_documents(order("111-4827361-0012002"), context()))
 	assert [t.key for t in targets] == ["", "invoice"]
 	so, si = (t.doc for t in targets)
-	assert (so["doctype"], so["docstatus"], si["doctype"], si["docstatus"]) == ("Sales Order", 1, "Sales Invoice", 1)
-	assert total(so) == total(si) == Decimal(ORDERS["111-4827361-0012002"]["OrderTotal"]["Amount"]) == Decimal("53.98")
+	assert (so["doctype"], so["docstatus"], si["doctype"], si["docstatus"]) == (
+		"Sales Order",
+		1,
+		"Sales Invoice",
+		1,
+	)
+	assert (
+		total(so)
+		== total(si)
+		== Decimal(ORDERS["111-4827361-0012002"]["OrderTotal"]["Amount"])
+		== Decimal("53.98")
+	)
 	assert [(i["item_code"], i["qty"], i["rate"]) for i in so["items"]] == [
 		("KR-TOTE-002", 1, 39.99),
 		("KR-MUG-001", 1, 14.99),
@@ -42,7 +65,11 @@ def test_a_shipped_fba_order_books_a_sales_order_and_an_invoice_matching_amazons
 		("Tax", "Marketplace Facilitator Tax - KTC", 4.0),
 	]
 	assert all(t["charge_type"] == "Actual" for t in so["taxes"])
-	assert (so["customer"], so["currency"], so["po_no"]) == ("Amazon.com Customer", "USD", "111-4827361-0012002")
+	assert (so["customer"], so["currency"], so["po_no"]) == (
+		"Amazon.com Customer",
+		"USD",
+		"111-4827361-0012002",
+	)
 	assert (so["transaction_date"], so["delivery_date"]) == ("2026-10-04", "2026-10-09")
 	assert so["set_warehouse"] == "Amazon FBA - KTC"
 	assert so["items"][0]["additional_notes"] == "Amazon order item 68529147202612, Fulfilled by Amazon (AFN)"
@@ -52,7 +79,7 @@ def test_a_shipped_fba_order_books_a_sales_order_and_an_invoice_matching_amazons
 
 
 def test_a_merchant_fulfilled_order_ships_from_the_merchants_warehouse_with_shipping_and_its_tax():
-	so, si = (t.doc for t in mapping.order_documents(order("111-4827361-0012003"), context()))
+	so, si = (t.doc for t in booked(mapping.order_documents(order("111-4827361-0012003"), context())))
 	assert so["set_warehouse"] == si["set_warehouse"] == "Stores - KTC"
 	assert {i["warehouse"] for i in si["items"]} == {"Stores - KTC"}
 	assert "Fulfilled by the merchant (MFN)" in si["remarks"]
@@ -65,12 +92,12 @@ def test_a_merchant_fulfilled_order_ships_from_the_merchants_warehouse_with_ship
 
 
 def test_an_unshipped_order_books_only_its_sales_order():
-	targets = mapping.order_documents(order("111-4827361-0012004"), context())
+	targets = booked(mapping.order_documents(order("111-4827361-0012004"), context()))
 	assert [(t.key, t.doc["doctype"]) for t in targets] == [("", "Sales Order")]
 
 
 def test_a_quantity_price_that_is_not_whole_cents_a_unit_is_split_to_the_cent():
-	so = mapping.order_documents(order("702-5550101-0020001"), context())[0].doc
+	so = booked(mapping.order_documents(order("702-5550101-0020001"), context()))[0].doc
 	mugs = [(i["qty"], i["rate"]) for i in so["items"] if i["item_code"] == "KR-MUG-001"]
 	assert mugs == [(1, 16.66), (2, 16.67)]  # three mugs for 50.00
 	assert sum(Decimal(str(rate)) * qty for qty, rate in mugs) == Decimal("50.00")
@@ -79,7 +106,7 @@ def test_a_quantity_price_that_is_not_whole_cents_a_unit_is_split_to_the_cent():
 
 @pytest.mark.parametrize("order_id", ["702-5550101-0020002", "111-4827361-0012005"])
 def test_pending_and_cancelled_orders_book_nothing(order_id):
-	assert mapping.order_documents(order(order_id), context()) is None
+	assert booked(mapping.order_documents(order(order_id), context())) is None
 
 
 def test_an_order_whose_items_do_not_add_up_to_its_total_is_refused():
@@ -93,24 +120,45 @@ def test_an_order_whose_items_do_not_add_up_to_its_total_is_refused():
 
 
 def test_unmapped_marketplace_fulfilment_network_and_charge_are_named():
-	with pytest.raises(MissingMappingError, match="no Amazon Marketplace mapping for 'Amazon.ca'"):
-		mapping.order_documents(order("702-5550101-0020001"), context(customers={}))
+	with pytest.raises(MissingMappingError, match=r"no Amazon Marketplace mapping for 'Amazon\.ca'"):
+		booked(mapping.order_documents(order("702-5550101-0020001"), context(customers={})))
 	with pytest.raises(MissingMappingError, match="no Amazon Fulfilment Network mapping for 'MFN'"):
-		mapping.order_documents(order("111-4827361-0012003"), context(warehouses={"AFN": "Amazon FBA - KTC"}))
+		booked(
+			mapping.order_documents(
+				order("111-4827361-0012003"), context(warehouses={"AFN": "Amazon FBA - KTC"})
+			)
+		)
 	with pytest.raises(MissingMappingError) as raised:
-		mapping.order_documents(order("111-4827361-0012003"), context(charge_accounts={"ItemTax": "Tax - KTC"}))
+		mapping.order_documents(
+			order("111-4827361-0012003"), context(charge_accounts={"ItemTax": "Tax - KTC"})
+		)
 	assert raised.value.key == "ShippingPrice"
 
 
 def test_malformed_items_name_the_order_item_and_field():
 	record = order("111-4827361-0012001")
 	record["OrderItems"][0]["ItemPrice"]["Amount"] = "29,98x"
-	with pytest.raises(RecordError, match="Amazon order 111-4827361-0012001 item 68529147202611: field 'ItemPrice' is not a number"):
+	with pytest.raises(
+		RecordError,
+		match="Amazon order 111-4827361-0012001 item 68529147202611: field 'ItemPrice' is not a number",
+	):
 		mapping.order_documents(record, context())
 	record = order("111-4827361-0012001")
-	record["OrderItems"][0]["QuantityOrdered"] = 0
-	with pytest.raises(RecordError, match="field 'QuantityOrdered' is not a positive whole number: 0"):
+	record["OrderItems"][0]["QuantityOrdered"] = "2"
+	with pytest.raises(RecordError, match="field 'QuantityOrdered' is not a whole number: '2'"):
 		mapping.order_documents(record, context())
+	with pytest.raises(RecordError, match="Amazon order 111-4827361-0012001: field 'OrderItems' is missing"):
+		booked(mapping.order_documents(order("111-4827361-0012001", OrderItems=[]), context()))
+
+
+def test_a_line_cancelled_out_of_an_order_is_left_out():
+	record = order("111-4827361-0012002", OrderTotal={"CurrencyCode": "USD", "Amount": "37.79"})
+	mug = record["OrderItems"][1]
+	mug.update(QuantityOrdered=0, ItemPrice={"CurrencyCode": "USD", "Amount": "0.00"})
+	mug.update(ItemTax={"CurrencyCode": "USD", "Amount": "0.00"})
+	so = booked(mapping.order_documents(record, context()))[0].doc
+	assert [i["item_code"] for i in so["items"]] == ["KR-TOTE-002"]
+	assert total(so) == Decimal("37.79")
 
 
 def catalog_record(asin, sku, **overrides):
@@ -140,8 +188,14 @@ def test_a_catalog_item_becomes_an_item_keyed_by_seller_sku_with_its_asin():
 
 
 def test_an_asin_amazon_no_longer_knows_keeps_the_listing_title():
-	item = mapping.item(catalog_record("B0KRAAL002", "KR-OLD-9", title="Old tote", catalogItem=None), context())
-	assert (item["item_code"], item["item_name"], item["description"]) == ("KR-OLD-9", "Old tote", "Old tote<br>ASIN: B0KRAAL002")
+	item = mapping.item(
+		catalog_record("B0KRAAL002", "KR-OLD-9", title="Old tote", catalogItem=None), context()
+	)
+	assert (item["item_code"], item["item_name"], item["description"]) == (
+		"KR-OLD-9",
+		"Old tote",
+		"Old tote<br>ASIN: B0KRAAL002",
+	)
 
 
 INVENTORY = json.loads((FIXTURES / "inventory" / f"{US}.json").read_text())["payload"]["inventorySummaries"]
@@ -151,22 +205,48 @@ def test_fba_stock_is_what_is_in_the_fulfilment_centres_not_what_is_inbound():
 	mug, tote, hat = INVENTORY
 	# 210 in total, of which 48 shipped to Amazon and 12 being received.
 	assert [mapping.on_hand_quantity(s) for s in (mug, tote, hat)] == [150, 37, 0]
-	reconciliation = mapping.stock_reconciliation(mug, context())
-	assert (reconciliation["doctype"], reconciliation["purpose"], reconciliation["docstatus"]) == (
+	counted = reconciliation(mug, context())
+	assert (counted["doctype"], counted["purpose"], counted["docstatus"]) == (
 		"Stock Reconciliation",
 		"Stock Reconciliation",
 		1,
 	)
-	assert reconciliation["items"] == [{"item_code": "KR-MUG-001", "warehouse": "Amazon FBA - KTC", "qty": 150}]
+	assert counted["items"] == [
+		{
+			"item_code": "KR-MUG-001",
+			"warehouse": "Amazon FBA - KTC",
+			"qty": 150,
+			"allow_zero_valuation_rate": 1,
+		}
+	]
 
 
 def test_a_count_the_warehouse_already_holds_books_nothing():
-	mug = INVENTORY[0]
-	assert mapping.stock_reconciliation(mug, context(fba_stock={"KR-MUG-001": 150})) is None
-	assert mapping.stock_reconciliation(mug, context(fba_stock={"KR-MUG-001": 149}))["items"][0]["qty"] == 150
+	mug, _, hat = INVENTORY
+	assert reconciliation(mug, context(fba_stock={"KR-MUG-001": 150})) is None
+	assert reconciliation(mug, context(fba_stock={"KR-MUG-001": 149}))["items"][0]["qty"] == 150
+	assert reconciliation(hat, context()) is None  # none at Amazon, none in the warehouse
+	assert reconciliation(hat, context(fba_stock={"KR-HAT-004": 2}))["items"][0]["qty"] == 0
 
 
 def test_a_summary_without_details_is_refused():
 	summary = {k: v for k, v in INVENTORY[0].items() if k != "inventoryDetails"}
 	with pytest.raises(RecordError, match="FBA inventory KR-MUG-001: field 'inventoryDetails' is missing"):
-		mapping.stock_reconciliation(summary, context())
+		reconciliation(summary, context())
+
+
+def test_items_an_order_or_the_inventory_meets_first_are_created_under_their_catalog_sku():
+	targets = mapping.order_documents(order("111-4827361-0012002"), context())
+	listed = [t for t in targets if t.create_only]
+	assert [t.link for t in listed] == [
+		(mapping.CATALOG_ITEMS, line["SellerSKU"]) for line in order("111-4827361-0012002")["OrderItems"]
+	]
+	assert all(t.doc["doctype"] == "Item" and t.doc["item_code"] == t.link[1] for t in listed)
+	mug = INVENTORY[0]
+	first, counted = mapping.stock_reconciliation(mug, context())
+	assert (first.create_only, first.link, first.doc["item_code"]) == (
+		True,
+		(mapping.CATALOG_ITEMS, "KR-MUG-001"),
+		"KR-MUG-001",
+	)
+	assert counted.doc["doctype"] == "Stock Reconciliation"

@@ -93,7 +93,8 @@ def test_journal_entry_nets_to_the_deposit_with_a_line_per_fee_type():
 		0.0,
 	)
 	booked = {
-		line["user_remark"]: cents(line["credit_in_account_currency"]) - cents(line["debit_in_account_currency"])
+		line["user_remark"]: cents(line["credit_in_account_currency"])
+		- cents(line["debit_in_account_currency"])
 		for line in lines[:-1]
 	}
 	assert booked == {k: Decimal(v) for k, v in US_FEE_TYPE_TOTALS.items()}
@@ -117,7 +118,9 @@ def test_receivable_lines_name_the_marketplace_customer_and_others_do_not():
 		"Promotion:Principal",
 		"Promotion:Shipping",
 	}
-	assert {(line["party_type"], line["party"]) for line in receivable} == {("Customer", "Amazon.com Customer")}
+	assert {(line["party_type"], line["party"]) for line in receivable} == {
+		("Customer", "Amazon.com Customer")
+	}
 	assert all("party" not in line for line in lines if line["account"] != RECEIVABLE)
 
 
@@ -126,7 +129,9 @@ def test_a_receivable_line_for_an_unmapped_marketplace_names_it():
 	with pytest.raises(MissingMappingError) as raised:
 		mapping.settlement_journal_entry(record(), ctx)
 	assert raised.value.key == "Amazon.com"
-	assert "Amazon settlement 24881000001: no Amazon Marketplace mapping for 'Amazon.com'" in str(raised.value)
+	assert "Amazon settlement 24881000001: no Amazon Marketplace mapping for 'Amazon.com'" in str(
+		raised.value
+	)
 
 
 def test_an_unmapped_fee_type_fails_the_settlement_naming_every_missing_one():
@@ -142,7 +147,9 @@ def test_an_unmapped_fee_type_fails_the_settlement_naming_every_missing_one():
 
 def test_a_currency_without_a_clearing_account_names_it():
 	with pytest.raises(MissingMappingError, match="no Amazon Settlement Currency mapping for 'USD'"):
-		mapping.settlement_journal_entry(record(), context(clearing_accounts={"CAD": "Amazon Clearing CAD - KTC"}))
+		mapping.settlement_journal_entry(
+			record(), context(clearing_accounts={"CAD": "Amazon Clearing CAD - KTC"})
+		)
 
 
 def test_a_file_whose_lines_do_not_add_up_to_the_total_is_refused():
@@ -184,7 +191,11 @@ def european_file() -> str:
 
 def test_european_number_and_date_formats_and_extra_columns():
 	settlement = mapping.parse_settlement(european_file())
-	assert (settlement.settlement_id, settlement.currency, settlement.total) == ("9001", "EUR", Decimal("1016.50"))
+	assert (settlement.settlement_id, settlement.currency, settlement.total) == (
+		"9001",
+		"EUR",
+		Decimal("1016.50"),
+	)
 	assert settlement.deposit_date == "2026-10-17"
 	assert settlement.fee_type_totals() == {
 		"ItemPrice:Principal": Decimal("1234.50"),
@@ -196,7 +207,9 @@ def test_european_number_and_date_formats_and_extra_columns():
 
 def test_a_missing_column_is_named():
 	text = US_TEXT.replace("amount-description", "amount-descr", 1)
-	with pytest.raises(RecordError, match="Amazon settlement report 52713019001: column 'amount-description' is missing"):
+	with pytest.raises(
+		RecordError, match="Amazon settlement report 52713019001: column 'amount-description' is missing"
+	):
 		mapping.settlement_journal_entry(record(text), context())
 
 
@@ -204,7 +217,9 @@ def test_a_line_whose_amount_is_not_a_number_is_named():
 	text = US_TEXT.replace("\t-7.34\t", "\t-7.3x\t")
 	with pytest.raises(RecordError) as raised:
 		mapping.parse_settlement(text)
-	assert str(raised.value) == "Amazon settlement 24881000001: line 6: field 'amount' is not a number: '-7.3x'"
+	assert (
+		str(raised.value) == "Amazon settlement 24881000001: line 6: field 'amount' is not a number: '-7.3x'"
+	)
 
 
 @pytest.mark.parametrize(
@@ -213,8 +228,18 @@ def test_a_line_whose_amount_is_not_a_number_is_named():
 		("Order", "ItemPrice", "Principal", "ItemPrice:Principal"),
 		("Refund", "ItemFees", "RefundCommission", "Refund ItemFees:RefundCommission"),
 		("other-transaction", "other-transaction", "Current Reserve Amount", "Current Reserve Amount"),
-		("other-transaction", "FBA Inventory Reimbursement", "REVERSAL_REIMBURSEMENT", "FBA Inventory Reimbursement:REVERSAL_REIMBURSEMENT"),
-		("ServiceFee", "Cost of Advertising", "TransactionTotalAmount", "ServiceFee Cost of Advertising:TransactionTotalAmount"),
+		(
+			"other-transaction",
+			"FBA Inventory Reimbursement",
+			"REVERSAL_REIMBURSEMENT",
+			"FBA Inventory Reimbursement:REVERSAL_REIMBURSEMENT",
+		),
+		(
+			"ServiceFee",
+			"Cost of Advertising",
+			"TransactionTotalAmount",
+			"ServiceFee Cost of Advertising:TransactionTotalAmount",
+		),
 	],
 )
 def test_fee_type_keys(transaction_type, amount_type, description, key):

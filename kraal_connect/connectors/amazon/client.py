@@ -20,7 +20,6 @@ What this module changes about how the library is used, and why:
 import gzip
 import ssl
 import time
-from collections.abc import Callable
 from functools import cache
 
 import httpx
@@ -93,7 +92,6 @@ class _LwaSession:
 		client_secret: str,
 		refresh_token: str,
 		http: httpx.Client,
-		clock: Callable[[], float] = time.monotonic,
 	):
 		self.token_url = token_url
 		self._form = {
@@ -103,14 +101,14 @@ class _LwaSession:
 			"client_secret": client_secret,
 		}
 		self._http = http
-		self._clock = clock
 		self._token: AccessTokenResponse | None = None
 		self._renew_at = 0.0
 
 	def get_auth(self) -> AccessTokenResponse:
-		if self._token is None or self._clock() >= self._renew_at:
+		if self._token is None or time.monotonic() >= self._renew_at:
 			self._token = self._request_token()
-			self._renew_at = self._clock() + max(0, int(self._token.expires_in or 0) - TOKEN_MARGIN_SECONDS)
+			lifetime = int(self._token.expires_in or 0)
+			self._renew_at = time.monotonic() + max(0, lifetime - TOKEN_MARGIN_SECONDS)
 		return self._token
 
 	def forget(self) -> None:
@@ -156,12 +154,18 @@ class AmazonApi:
 			raise AuthenticationError("the LWA client id, client secret and refresh token are all required")
 		# Presigned report document URLs and LWA get plain requests; SP-API calls get the error hook.
 		self._plain = httpx.Client(timeout=timeout, verify=_tls())
-		self._sp = httpx.Client(timeout=timeout, verify=_tls(), event_hooks={"response": [self._raise_for_status]})
+		self._sp = httpx.Client(
+			timeout=timeout, verify=_tls(), event_hooks={"response": [self._raise_for_status]}
+		)
 		self._lwa = _LwaSession(
 			token_url or LWA_TOKEN_URL, client_id, client_secret, refresh_token, self._plain
 		)
 		self.endpoint = (endpoint or REGION_ENDPOINTS[region]).rstrip("/")
-		credentials = {"lwa_app_id": client_id, "lwa_client_secret": client_secret, "refresh_token": refresh_token}
+		credentials = {
+			"lwa_app_id": client_id,
+			"lwa_client_secret": client_secret,
+			"refresh_token": refresh_token,
+		}
 
 		def client(api_class):
 			api = api_class(
@@ -195,7 +199,9 @@ class AmazonApi:
 		where = f"SP-API {response.request.method} {response.request.url.path}"
 		status = response.status_code
 		if status == 429:
-			raise TransientError(f"{where} throttled: {message}", retry_after=throttle_delay(response.headers))
+			raise TransientError(
+				f"{where} throttled: {message}", retry_after=throttle_delay(response.headers)
+			)
 		if status >= 500:
 			raise TransientError(
 				f"{where} answered {status} {code}: {message}",
@@ -218,7 +224,9 @@ class AmazonApi:
 		except httpx.TransportError as exc:
 			raise TransientError(f"SP-API network: {type(exc).__name__}") from None
 		except SellingApiException as exc:  # errors inside a 2xx body
-			raise SyncError(f"SP-API error {getattr(exc, 'amzn_code', '')}: {getattr(exc, 'message', '')}") from None
+			raise SyncError(
+				f"SP-API error {getattr(exc, 'amzn_code', '')}: {getattr(exc, 'message', '')}"
+			) from None
 
 	# -- calls -----------------------------------------------------------------------------------
 	def marketplaces(self) -> list[dict]:
@@ -285,7 +293,7 @@ class AmazonApi:
 		except httpx.TransportError as exc:
 			raise TransientError(f"report document {document_id}: network: {type(exc).__name__}") from None
 		if response.status_code != 200:
-			# Presigned URLs expire after five minutes; a retried fetch asks for a fresh one.
+			# Presigned URLs expire after five minutes; retrying this call asks for a fresh one.
 			raise TransientError(f"report document {document_id}: download answered {response.status_code}")
 		content = response.content
 		if (meta.get("compressionAlgorithm") or "").upper() == "GZIP":

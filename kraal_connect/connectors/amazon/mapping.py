@@ -45,7 +45,8 @@ class AmazonContext:
 	receivable_accounts: frozenset[str] = frozenset()
 	item_group: str = "Products"
 	stock_uom: str = "Nos"
-	# Seller SKU -> quantity the AFN warehouse holds now, so an unchanged count books nothing.
+	# Seller SKU -> quantity the AFN warehouse holds now (absent: none), so an unchanged count books
+	# nothing: ERPNext refuses a Stock Reconciliation that changes nothing.
 	fba_stock: Mapping[str, float] = field(default_factory=dict)
 
 
@@ -190,8 +191,11 @@ def parse_settlement(text: str, label: str = "Amazon settlement report") -> Sett
 	for column in REQUIRED_COLUMNS:
 		if column not in header:
 			raise RecordError(f"{label}: column '{column}' is missing")
-	# Amazon leaves trailing empty cells off some lines.
-	records = [(n, dict(zip(header, [c.strip() for c in cells] + [""] * len(header)))) for n, cells in rows]
+	# Amazon leaves trailing empty cells off some lines: pad them, zip stops at the header's end.
+	records = [
+		(n, dict(zip(header, [c.strip() for c in cells] + [""] * len(header), strict=False)))
+		for n, cells in rows
+	]
 	ids = list(dict.fromkeys(r.get("settlement-id", "") for _, r in records))
 	if len(ids) != 1 or not ids[0]:
 		raise RecordError(f"{label}: expected one settlement-id, found {ids}")
@@ -366,7 +370,9 @@ def _money(record: Mapping[str, Any], fieldname: str, label: str, currency: str)
 	if amount is None:
 		raise RecordError(f"{label}: field '{fieldname}' is not a number: {money.get('Amount')!r}")
 	if money.get("CurrencyCode") and money["CurrencyCode"] != currency:
-		raise RecordError(f"{label}: field '{fieldname}' is in {money['CurrencyCode']}, the order in {currency}")
+		raise RecordError(
+			f"{label}: field '{fieldname}' is in {money['CurrencyCode']}, the order in {currency}"
+		)
 	return amount.quantize(CENT)
 
 
@@ -399,7 +405,9 @@ def _order_parts(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 	warehouse = ctx.warehouses.get(network)
 	if not warehouse:
 		raise MissingMappingError(FULFILMENT, network, label)
-	items = _required(order, "OrderItems", label)
+	items = order.get("OrderItems") or []
+	if not items:
+		raise RecordError(f"{label}: field 'OrderItems' is missing")
 	order_total = order.get("OrderTotal") or {}
 	currency = order_total.get("CurrencyCode") or (items[0].get("ItemPrice") or {}).get("CurrencyCode")
 	if not currency:
@@ -410,8 +418,10 @@ def _order_parts(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 		item_label = f"{label} item {item.get('OrderItemId') or '(no OrderItemId)'}"
 		sku = _required(item, "SellerSKU", item_label)
 		quantity = item.get("QuantityOrdered")
-		if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
-			raise RecordError(f"{item_label}: field 'QuantityOrdered' is not a positive whole number: {quantity!r}")
+		if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
+			raise RecordError(f"{item_label}: field 'QuantityOrdered' is not a whole number: {quantity!r}")
+		if quantity == 0:  # a line cancelled out of an order that goes on
+			continue
 		if "ItemPrice" not in item:
 			raise RecordError(f"{item_label}: field 'ItemPrice' is missing")
 		price = _money(item, "ItemPrice", item_label, currency)
@@ -442,7 +452,12 @@ def _order_parts(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 		if key in ("PromotionDiscount", "ShippingDiscount"):
 			description = " ".join([description, *promotions])
 		taxes.append(
-			{"charge_type": "Actual", "account_head": account, "description": description, "tax_amount": float(amount)}
+			{
+				"charge_type": "Actual",
+				"account_head": account,
+				"description": description,
+				"tax_amount": float(amount),
+			}
 		)
 
 	booked = sum((ln["rate"] * ln["qty"] for ln in lines), Decimal(0)) + sum(charges.values())
@@ -511,7 +526,11 @@ def sales_order(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 
 
 def sales_invoice(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
-	"""A submitted Sales Invoice for a shipped order, against its Sales Order, taking the stock out."""
+	"""A submitted Sales Invoice for a shipped order, against its Sales Order, taking the stock out.
+
+	Dated the purchase date: the Orders API gives no shipping date, and a date taken from
+	LastUpdateDate would move (and amend the invoice) with every later change to the order.
+	"""
 	parts = _order_parts(order, ctx)
 	return {
 		"doctype": "Sales Invoice",
@@ -551,7 +570,7 @@ def order_documents(order: Mapping[str, Any], ctx: AmazonContext) -> list[Target
 	shipped = BOOKED_STATUSES.get(order.get("OrderStatus") or "")
 	if shipped is None:
 		return None
-	targets = [Target("", sales_order(order, ctx))]
+	targets = [*_listed_items(order, ctx), Target("", sales_order(order, ctx))]
 	if shipped:
 		targets.append(Target(INVOICE, sales_invoice(order, ctx)))
 	return targets
@@ -567,10 +586,14 @@ def item(record: Mapping[str, Any], ctx: AmazonContext) -> dict:
 	sku = _required(record, "sellerSku", label)
 	asin = _required(record, "asin", label)
 	summaries = (record.get("catalogItem") or {}).get("summaries") or [{}]
-	summary = next((s for s in summaries if s.get("marketplaceId") == record.get("marketplaceId")), summaries[0])
+	summary = next(
+		(s for s in summaries if s.get("marketplaceId") == record.get("marketplaceId")), summaries[0]
+	)
 	name = summary.get("itemName") or record.get("title") or sku
 	facts = [f"ASIN: {asin}"] + [
-		f"{caption}: {summary[key]}" for key, caption in (("brand", "Brand"), ("modelNumber", "Model")) if summary.get(key)
+		f"{caption}: {summary[key]}"
+		for key, caption in (("brand", "Brand"), ("modelNumber", "Model"))
+		if summary.get(key)
 	]
 	return {
 		"doctype": "Item",
@@ -592,27 +615,48 @@ def on_hand_quantity(summary: Mapping[str, Any]) -> int:
 	label = f"FBA inventory {summary.get('sellerSku') or '(no sellerSku)'}"
 	details = summary.get("inventoryDetails")
 	if not isinstance(details, Mapping):
-		raise RecordError(f"{label}: field 'inventoryDetails' is missing (getInventorySummaries needs details=true)")
+		raise RecordError(
+			f"{label}: field 'inventoryDetails' is missing (getInventorySummaries needs details=true)"
+		)
 	quantities = [summary.get("totalQuantity"), *(details.get(k, 0) for k in INBOUND)]
 	if not all(isinstance(q, int) and not isinstance(q, bool) for q in quantities):
 		raise RecordError(f"{label}: quantities are not whole numbers: {quantities!r}")
 	return quantities[0] - sum(quantities[1:])
 
 
-def stock_reconciliation(summary: Mapping[str, Any], ctx: AmazonContext) -> dict | None:
-	"""A Stock Reconciliation setting the AFN warehouse to Amazon's count; None when it already holds it."""
+def _listed_item(sku: str, asin: str, title: str, ctx: AmazonContext) -> Target:
+	"""The Item of a listing, created when an order or the inventory meets it before the catalog does."""
+	listing = {"sellerSku": sku, "asin": asin, "title": title, "catalogItem": None}
+	return Target("", item(listing, ctx), link=(CATALOG_ITEMS, sku), create_only=True)
+
+
+def _listed_items(order: Mapping[str, Any], ctx: AmazonContext) -> list[Target]:
+	return [
+		_listed_item(line["SellerSKU"], line["ASIN"], line.get("Title") or "", ctx)
+		for line in order.get("OrderItems") or []
+		if line.get("SellerSKU") and line.get("ASIN")
+	]
+
+
+def stock_reconciliation(summary: Mapping[str, Any], ctx: AmazonContext) -> list[Target] | None:
+	"""A Stock Reconciliation setting the AFN warehouse to Amazon's count; None when it already holds it.
+
+	Amazon gives no cost: the row keeps the valuation the warehouse has, or zero for a first count.
+	"""
 	label = f"FBA inventory {summary.get('sellerSku') or '(no sellerSku)'}"
 	sku = _required(summary, "sellerSku", label)
 	quantity = on_hand_quantity(summary)
-	if sku in ctx.fba_stock and ctx.fba_stock[sku] == quantity:
+	if ctx.fba_stock.get(sku, 0) == quantity:
 		return None
 	warehouse = ctx.warehouses.get("AFN")
 	if not warehouse:
 		raise MissingMappingError(FULFILMENT, "AFN", label)
-	return {
+	reconciliation = {
 		"doctype": "Stock Reconciliation",
 		"docstatus": 1,
 		"company": ctx.company,
 		"purpose": "Stock Reconciliation",
-		"items": [{"item_code": sku, "warehouse": warehouse, "qty": quantity}],
+		"items": [{"item_code": sku, "warehouse": warehouse, "qty": quantity, "allow_zero_valuation_rate": 1}],
 	}
+	item_target = _listed_item(sku, summary.get("asin") or "", summary.get("productName") or "", ctx)
+	return [item_target, Target("", reconciliation)]

@@ -71,7 +71,9 @@ def orders_stream(
 	return Stream(entity=mapping.ORDERS, fetch=fetch, map=mapping.order_documents)
 
 
-def settlements_stream(api: AmazonApi, call: Call, marketplace_ids: Sequence[str], page_size: int = 10) -> Stream:
+def settlements_stream(
+	api: AmazonApi, call: Call, marketplace_ids: Sequence[str], page_size: int = 10
+) -> Stream:
 	"""Finished V2 settlement reports, each document downloaded and split into one Change a settlement.
 
 	Cursor: {"createdSince", "nextToken", "newest"} while paging (Amazon lists newest first), then
@@ -121,7 +123,9 @@ def listings_from(records: Iterable[Mapping[str, Any]]) -> list[Listing]:
 		if "sellerSku" in record:
 			rows = [(record.get("sellerSku"), record.get("asin"), record.get("productName"))]
 		else:
-			rows = [(i.get("SellerSKU"), i.get("ASIN"), i.get("Title")) for i in record.get("OrderItems") or []]
+			rows = [
+				(i.get("SellerSKU"), i.get("ASIN"), i.get("Title")) for i in record.get("OrderItems") or []
+			]
 		for sku, asin, title in rows:
 			if sku and asin and sku not in found:
 				found[sku] = Listing(sku, asin, title or "")

@@ -96,15 +96,20 @@ class QboOAuth:
 		if environment not in ENVIRONMENTS:
 			raise ValueError(f"QuickBooks environment must be one of {ENVIRONMENTS}, not {environment!r}")
 		self.client_id, self.client_secret, self.redirect_uri = client_id, client_secret, redirect_uri
+		self.environment, self.base_url = environment, base_url
 		# AuthClient takes a discovery document URL in place of the environment name.
-		self.discovery = f"{base_url.rstrip('/')}/.well-known/openid_configuration" if base_url else environment
+		self.discovery = (
+			f"{base_url.rstrip('/')}/.well-known/openid_configuration" if base_url else environment
+		)
 		self._client: AuthClient | None = None
 
 	@property
 	def client(self) -> AuthClient:
 		if self._client is None:
 			try:
-				self._client = AuthClient(self.client_id, self.client_secret, self.redirect_uri, self.discovery)
+				self._client = AuthClient(
+					self.client_id, self.client_secret, self.redirect_uri, self.discovery
+				)
 			except AuthClientError as exc:
 				raise TransientError(f"Intuit's OpenID discovery answered {exc.status_code}") from None
 		return self._client
@@ -175,7 +180,9 @@ class _QuickBooks(QuickBooks):
 		if status == 401:
 			raise _AccessTokenRejected()
 		if status == 403:
-			raise AuthenticationError(f"QuickBooks refused access to company {self.company_id}: {_fault_text(response)}")
+			raise AuthenticationError(
+				f"QuickBooks refused access to company {self.company_id}: {_fault_text(response)}"
+			)
 		if status == 429 or status >= 500:
 			raise TransientError(
 				f"QuickBooks answered {status}: {_fault_text(response)}",
@@ -185,7 +192,8 @@ class _QuickBooks(QuickBooks):
 
 
 class QboApi:
-	"""The QuickBooks calls Kraal makes for one company (realm). Every call raises engine errors.
+	"""The QuickBooks calls Kraal makes for one company (realm), at the environment and base URL of
+	its QboOAuth. Every call raises engine errors.
 
 	An access token that QBO rejects is refreshed once and the call made again; the new tokens go to
 	on_tokens at once, so the site can store the rotated refresh token in the same transaction.
@@ -197,15 +205,13 @@ class QboApi:
 		realm_id: str,
 		tokens: Tokens,
 		on_tokens: Callable[[Tokens], None] | None = None,
-		base_url: str | None = None,
 		timeout: float = 60,
 	):
 		self.oauth, self.realm_id, self.tokens, self.on_tokens = oauth, realm_id, tokens, on_tokens
 		self.qb = _QuickBooks(company_id=realm_id, minorversion=MINOR_VERSION, use_decimal=True)
-		if base_url:
-			self.qb.api_url_v3 = self.qb.sandbox_api_url_v3 = f"{base_url.rstrip('/')}/v3"
-		else:
-			self.qb.sandbox = oauth.discovery == "sandbox"
+		self.qb.sandbox = oauth.environment == "sandbox"
+		if oauth.base_url:
+			self.qb.api_url_v3 = self.qb.sandbox_api_url_v3 = f"{oauth.base_url.rstrip('/')}/v3"
 		self.qb.session = _Session(tokens.access_token or "", timeout)
 
 	# -- plumbing --------------------------------------------------------------------------------
@@ -249,7 +255,12 @@ class QboApi:
 
 	# -- reading ---------------------------------------------------------------------------------
 	def query(
-		self, entity: str, start_position: int = 1, max_results: int = MAX_RESULTS, order_by: str = "Id", where: str = ""
+		self,
+		entity: str,
+		start_position: int = 1,
+		max_results: int = MAX_RESULTS,
+		order_by: str = "Id",
+		where: str = "",
 	) -> list[dict]:
 		"""One page of SELECT * FROM <entity>; positions count from 1."""
 		statement = f"SELECT * FROM {entity}"
@@ -341,7 +352,9 @@ class QboApi:
 		for bid, _, entity, body in stale:
 			outcome = retried.get(bid)
 			if outcome is None or isinstance(outcome, StaleObjectError):
-				outcome = ConflictError(f"QuickBooks {entity} {body['Id']} changed again while it was being updated")
+				outcome = ConflictError(
+					f"QuickBooks {entity} {body['Id']} changed again while it was being updated"
+				)
 			results[bid] = outcome
 		return results
 
@@ -352,7 +365,10 @@ class QboApi:
 			]
 		}
 		answer = self._call(
-			self.qb.post, self._company_url("batch"), _json(request), request_id=_request_id("batch", "", request)
+			self.qb.post,
+			self._company_url("batch"),
+			_json(request),
+			request_id=_request_id("batch", "", request),
 		)
 		entities = {bid: entity for bid, _, entity, _ in items}
 		results: dict[str, dict | SyncError] = {}

@@ -177,7 +177,13 @@ def _money_float(value: Decimal) -> float:
 
 
 # -- accounts --------------------------------------------------------------------------------------
-ROOT_TYPES = {"Asset": "Asset", "Liability": "Liability", "Equity": "Equity", "Revenue": "Income", "Expense": "Expense"}
+ROOT_TYPES = {
+	"Asset": "Asset",
+	"Liability": "Liability",
+	"Equity": "Equity",
+	"Revenue": "Income",
+	"Expense": "Expense",
+}
 CLASSIFICATIONS = {
 	"Bank": "Asset",
 	"Accounts Receivable": "Asset",
@@ -274,7 +280,9 @@ def account(record: Mapping[str, Any], ctx: QboContext) -> Mapped:
 		"parent_account": parent,
 		"root_type": root_type,
 		"report_type": "Profit and Loss" if root_type in ("Income", "Expense") else "Balance Sheet",
-		"account_type": SUBTYPE_ACCOUNT_TYPES.get(record.get("AccountSubType"), ACCOUNT_TYPES.get(account_type, "")),
+		"account_type": SUBTYPE_ACCOUNT_TYPES.get(
+			record.get("AccountSubType"), ACCOUNT_TYPES.get(account_type, "")
+		),
 		"account_currency": _currency(record, ctx),
 		"is_group": 0,
 	}
@@ -541,7 +549,9 @@ def _tax_account(ctx: QboContext, rate_id: str, label: str) -> str:
 	return account_name
 
 
-def _taxes(record: Mapping[str, Any], ctx: QboContext, label: str, sign: int, purchase: bool = False) -> list[dict]:
+def _taxes(
+	record: Mapping[str, Any], ctx: QboContext, label: str, sign: int, purchase: bool = False
+) -> list[dict]:
 	"""QBO's tax lines as fixed amounts, so ERPNext books exactly the tax QBO worked out."""
 	detail = record.get("TxnTaxDetail") or {}
 	rows, booked = [], ZERO
@@ -565,7 +575,9 @@ def _taxes(record: Mapping[str, Any], ctx: QboContext, label: str, sign: int, pu
 		booked += amount
 	total = _money(detail.get("TotalTax") or 0, label, "TxnTaxDetail.TotalTax")
 	if booked != total:
-		raise RecordError(f"{label}: TxnTaxDetail.TotalTax {total} is not the sum of its tax lines ({booked})")
+		raise RecordError(
+			f"{label}: TxnTaxDetail.TotalTax {total} is not the sum of its tax lines ({booked})"
+		)
 	return rows
 
 
@@ -575,7 +587,11 @@ def _sales_item(line: Mapping[str, Any], ctx: QboContext, label: str, number: in
 	path = f"Line {number}"
 	item_id = _ref(detail, "ItemRef", label, path=f"{path}.SalesItemLineDetail.ItemRef")
 	amount = _money(line.get("Amount"), label, f"{path}.Amount")
-	qty = _decimal(detail["Qty"], label, f"{path}.Qty") if detail.get("Qty") not in (None, "", 0) else Decimal(1)
+	qty = (
+		_decimal(detail["Qty"], label, f"{path}.Qty")
+		if detail.get("Qty") not in (None, "", 0)
+		else Decimal(1)
+	)
 	if detail.get("UnitPrice") not in (None, ""):
 		rate = _decimal(detail["UnitPrice"], label, f"{path}.UnitPrice")
 	else:
@@ -621,7 +637,9 @@ def _sales_invoice(record: Mapping[str, Any], ctx: QboContext, entity: str) -> d
 		"customer": Ref(CUSTOMER, _ref(record, "CustomerRef", label)),
 		"posting_date": posting_date,
 		"set_posting_time": 1,
-		"due_date": _date(record, "DueDate", label) if entity == INVOICE and record.get("DueDate") else posting_date,
+		"due_date": _date(record, "DueDate", label)
+		if entity == INVOICE and record.get("DueDate")
+		else posting_date,
 		"currency": _currency(record, ctx),
 		"conversion_rate": float(_exchange_rate(record, label)),
 		"debit_to": debit_to,
@@ -676,7 +694,7 @@ def paid_sales_invoice(record: Mapping[str, Any], ctx: QboContext) -> list[Targe
 	payment["references"] = [
 		{
 			"reference_doctype": "Sales Invoice",
-			"reference_name": Ref(SALES_RECEIPT, str(record["Id"])),
+			"reference_name": Ref(SALES_RECEIPT, str(_required(record, "Id", label))),
 			"allocated_amount": _money_float(total),
 		}
 	]
@@ -684,14 +702,20 @@ def paid_sales_invoice(record: Mapping[str, Any], ctx: QboContext) -> list[Targe
 
 
 # -- purchases -------------------------------------------------------------------------------------
-def _purchase_line(line: Mapping[str, Any], ctx: QboContext, label: str, number: int, sign: int) -> dict | None:
+def _purchase_line(
+	line: Mapping[str, Any], ctx: QboContext, label: str, number: int, sign: int
+) -> dict | None:
 	kind = line.get("DetailType")
 	path = f"Line {number}"
 	amount = _money(line.get("Amount"), label, f"{path}.Amount")
 	if kind == "ItemBasedExpenseLineDetail":
 		detail = line[kind] or {}
 		item_id = _ref(detail, "ItemRef", label, path=f"{path}.{kind}.ItemRef")
-		qty = _decimal(detail["Qty"], label, f"{path}.Qty") if detail.get("Qty") not in (None, "", 0) else Decimal(1)
+		qty = (
+			_decimal(detail["Qty"], label, f"{path}.Qty")
+			if detail.get("Qty") not in (None, "", 0)
+			else Decimal(1)
+		)
 		has_price = detail.get("UnitPrice") not in (None, "")
 		rate = _decimal(detail["UnitPrice"], label, f"{path}.UnitPrice") if has_price else amount / qty
 		row = {
@@ -740,7 +764,9 @@ def _purchase_invoice(record: Mapping[str, Any], ctx: QboContext, entity: str) -
 		"posting_date": posting_date,
 		"set_posting_time": 1,
 		"bill_date": posting_date,
-		"due_date": _date(record, "DueDate", label) if entity == BILL and record.get("DueDate") else posting_date,
+		"due_date": _date(record, "DueDate", label)
+		if entity == BILL and record.get("DueDate")
+		else posting_date,
 		"currency": _currency(record, ctx),
 		"conversion_rate": float(_exchange_rate(record, label)),
 		"credit_to": credit_to,
@@ -830,7 +856,9 @@ def _payment_entry(
 	return doc
 
 
-def _references(record: Mapping[str, Any], label: str, kinds: Mapping[str, tuple[str, str, int]]) -> list[dict]:
+def _references(
+	record: Mapping[str, Any], label: str, kinds: Mapping[str, tuple[str, str, int]]
+) -> list[dict]:
 	"""The documents a payment's lines settle; credits it applies (credit memos, vendor credits) count
 	against it. Lines linked to anything else stay unallocated."""
 	references = []
@@ -951,7 +979,9 @@ def _journal_row(
 		kind = str(entity.get("Type") or entity.get("type") or "").lower()
 		party_id = _ref(entity, "EntityRef", label, required=False) or entity.get("value")
 		if kind not in PARTY_TYPES or not party_id:
-			raise RecordError(f"{label}: {fieldname} is a receivable or payable but the line names no customer or vendor")
+			raise RecordError(
+				f"{label}: {fieldname} is a receivable or payable but the line names no customer or vendor"
+			)
 		party_type, party_entity = PARTY_TYPES[kind]
 		row.update(party_type=party_type, party=Ref(party_entity, str(party_id)))
 	return row
@@ -973,7 +1003,9 @@ def _journal_entry(
 		"accounts": rows,
 	}
 	if voucher_type != "Journal Entry":
-		doc.update(cheque_no=record.get("DocNumber") or f"QuickBooks {QBO_ENTITIES[entity]} {record.get('Id')}")
+		doc.update(
+			cheque_no=record.get("DocNumber") or f"QuickBooks {QBO_ENTITIES[entity]} {record.get('Id')}"
+		)
 		doc.update(cheque_date=posting_date)
 	return doc
 
@@ -984,7 +1016,14 @@ def deposit(record: Mapping[str, Any], ctx: QboContext) -> dict:
 	label = _label(DEPOSIT, record)
 	bank_id = _ref(record, "DepositToAccountRef", label)
 	rows = [
-		_journal_row(ctx, record, label, bank_id, "DepositToAccountRef", _money(record.get("TotalAmt"), label, "TotalAmt"))
+		_journal_row(
+			ctx,
+			record,
+			label,
+			bank_id,
+			"DepositToAccountRef",
+			_money(record.get("TotalAmt"), label, "TotalAmt"),
+		)
 	]
 	for number, line in enumerate(record.get("Line") or [], 1):
 		detail = line.get("DepositLineDetail") or {}
@@ -994,7 +1033,11 @@ def deposit(record: Mapping[str, Any], ctx: QboContext) -> dict:
 			if not line.get("LinkedTxn"):
 				raise RecordError(f"{label}: field 'Line {number}.DepositLineDetail.AccountRef' is missing")
 			source = _undeposited_funds(ctx, label)
-		rows.append(_journal_row(ctx, record, label, source, f"Line {number}.AccountRef", -amount, detail.get("Entity")))
+		rows.append(
+			_journal_row(
+				ctx, record, label, source, f"Line {number}.AccountRef", -amount, detail.get("Entity")
+			)
+		)
 	return _journal_entry(record, ctx, DEPOSIT, "Bank Entry", rows)
 
 
@@ -1018,7 +1061,9 @@ def journal_entry(record: Mapping[str, Any], ctx: QboContext) -> dict:
 		detail = line.get("JournalEntryLineDetail") or {}
 		posting = detail.get("PostingType")
 		if posting not in ("Debit", "Credit"):
-			raise RecordError(f"{label}: field 'Line {number}.PostingType' is not Debit or Credit: {posting!r}")
+			raise RecordError(
+				f"{label}: field 'Line {number}.PostingType' is not Debit or Credit: {posting!r}"
+			)
 		amount = _money(line.get("Amount"), label, f"Line {number}.Amount")
 		if not amount:
 			continue
@@ -1082,10 +1127,10 @@ def fiscal_years(first: date, last: date, start_month: int) -> list[FiscalYearSp
 @dataclass(frozen=True)
 class BalanceDifference:
 	"""One ERPNext account whose balance (debit - credit) differs from the QBO accounts mapped to it;
-	erpnext_account is None for a QBO account that maps to nothing."""
+	erpnext_account is None for a QBO account with a balance that maps to nothing."""
 
 	erpnext_account: str | None
-	qbo_accounts: tuple[str, ...]
+	qbo_account_ids: tuple[str, ...]
 	qbo_balance: Decimal
 	erpnext_balance: Decimal
 
@@ -1112,7 +1157,10 @@ def qbo_trial_balance(report: Mapping[str, Any]) -> dict[str, tuple[str, Decimal
 	for columns in _report_rows((report.get("Rows") or {}).get("Row") or []):
 		account_cell = columns[0]
 		key = str(account_cell.get("id") or account_cell.get("value"))
-		balances[key] = (account_cell.get("value") or key, _report_amount(columns[1]) - _report_amount(columns[2]))
+		balances[key] = (
+			account_cell.get("value") or key,
+			_report_amount(columns[1]) - _report_amount(columns[2]),
+		)
 	return balances
 
 
@@ -1123,22 +1171,21 @@ def compare_trial_balance(
 	per ERPNext account, counted as QBO's report counts them: income and expenses from the start of
 	the fiscal year, earlier years' profit inside retained earnings). `accounts` is QBO account id ->
 	ERPNext account; several QBO accounts may share one. Empty when the books agree."""
-	qbo_side: dict[str | None, list] = {}
-	unmapped = []
-	for account_id, (name, balance) in qbo_trial_balance(report).items():
-		erpnext_account = accounts.get(account_id)
-		if erpnext_account is None:
-			unmapped.append(BalanceDifference(None, (name,), balance, ZERO))
-			continue
-		entry = qbo_side.setdefault(erpnext_account, [[], ZERO])
-		entry[0].append(name)
-		entry[1] += balance
-	differences = [d for d in unmapped if d.qbo_balance]
-	for erpnext_account in sorted(set(qbo_side) | set(erpnext_balances)):
-		names, qbo_balance = qbo_side.get(erpnext_account, [[], ZERO])
+	qbo = qbo_trial_balance(report)
+	differences = [
+		BalanceDifference(None, (account_id,), balance, ZERO)
+		for account_id, (_, balance) in qbo.items()
+		if account_id not in accounts and balance
+	]
+	mapped_ids: dict[str, list[str]] = {}
+	for account_id, erpnext_account in accounts.items():
+		mapped_ids.setdefault(erpnext_account, []).append(account_id)
+	for erpnext_account in sorted(set(mapped_ids) | set(erpnext_balances)):
+		ids = mapped_ids.get(erpnext_account, [])
+		qbo_balance = sum((qbo[i][1] for i in ids if i in qbo), ZERO)
 		erpnext_balance = cents(Decimal(str(erpnext_balances.get(erpnext_account) or 0)))
 		if erpnext_balance != qbo_balance:
-			differences.append(BalanceDifference(erpnext_account, tuple(names), qbo_balance, erpnext_balance))
+			differences.append(BalanceDifference(erpnext_account, tuple(ids), qbo_balance, erpnext_balance))
 	return differences
 
 
@@ -1238,7 +1285,9 @@ def item_to_qbo(doc: Mapping[str, Any], ctx: QboPushContext) -> QboPush:
 	if doc.get("is_purchase_item") or doc.get("is_stock_item"):
 		expense = defaults.get("expense_account") or ctx.default_expense_account
 		body["ExpenseAccountRef"] = {"value": _qbo_account(ctx, expense, label)}
-		body["PurchaseCost"] = float(Decimal(str(doc.get("valuation_rate") or doc.get("last_purchase_rate") or 0)))
+		body["PurchaseCost"] = float(
+			Decimal(str(doc.get("valuation_rate") or doc.get("last_purchase_rate") or 0))
+		)
 	if doc.get("is_stock_item"):
 		if not ctx.inventory_asset_account_id:
 			raise MissingMappingError("QuickBooks Account", "Inventory Asset", label)
@@ -1277,8 +1326,16 @@ def sales_invoice_to_qbo(doc: Mapping[str, Any], ctx: QboPushContext) -> QboPush
 	if doc.get("discount_amount"):
 		discount = {"PercentBased": False}
 		if doc.get("additional_discount_account"):
-			discount["DiscountAccountRef"] = {"value": _qbo_account(ctx, doc["additional_discount_account"], label)}
-		lines.append({"DetailType": "DiscountLineDetail", "Amount": _amount(doc["discount_amount"]), "DiscountLineDetail": discount})
+			discount["DiscountAccountRef"] = {
+				"value": _qbo_account(ctx, doc["additional_discount_account"], label)
+			}
+		lines.append(
+			{
+				"DetailType": "DiscountLineDetail",
+				"Amount": _amount(doc["discount_amount"]),
+				"DiscountLineDetail": discount,
+			}
+		)
 	customer_key = _linked(ctx, "Customer", doc["customer"], label)
 	body = {
 		"CustomerRef": {"value": customer_key.id},
@@ -1310,7 +1367,10 @@ def purchase_invoice_to_qbo(doc: Mapping[str, Any], ctx: QboPushContext) -> QboP
 	label = _push_label(doc)
 	lines = []
 	for row in doc.get("items") or []:
-		line = {"Amount": _amount(row.get("amount")), "Description": row.get("description") or row.get("item_name") or ""}
+		line = {
+			"Amount": _amount(row.get("amount")),
+			"Description": row.get("description") or row.get("item_name") or "",
+		}
 		if row.get("item_code"):
 			item_key = _linked(ctx, "Item", row["item_code"], label)
 			line["DetailType"] = "ItemBasedExpenseLineDetail"
@@ -1350,7 +1410,12 @@ def _linked_lines(doc: Mapping[str, Any], ctx: QboPushContext, label: str) -> li
 	lines = []
 	for row in doc.get("references") or []:
 		key = _linked(ctx, row["reference_doctype"], row["reference_name"], label)
-		lines.append({"Amount": _amount(row.get("allocated_amount")), "LinkedTxn": [{"TxnId": key.id, "TxnType": key.entity}]})
+		lines.append(
+			{
+				"Amount": _amount(row.get("allocated_amount")),
+				"LinkedTxn": [{"TxnId": key.id, "TxnType": key.entity}],
+			}
+		)
 	return lines
 
 
@@ -1412,7 +1477,9 @@ def journal_entry_to_qbo(doc: Mapping[str, Any], ctx: QboPushContext) -> QboPush
 	their customer or vendor."""
 	label = _push_label(doc)
 	if doc.get("multi_currency"):
-		raise RecordError(f"{label}: multi-currency journal entries are not sent to QuickBooks; enter it there")
+		raise RecordError(
+			f"{label}: multi-currency journal entries are not sent to QuickBooks; enter it there"
+		)
 	lines = []
 	for row in doc.get("accounts") or []:
 		debit, credit = _amount(row.get("debit")), _amount(row.get("credit"))

@@ -91,7 +91,9 @@ def _parse_cursor(entity: str, cursor: str | None) -> datetime:
 	try:
 		return datetime.fromisoformat(cursor.replace("Z", "+00:00"))
 	except ValueError:
-		raise SyncError(f"{entity}: the parallel-run cursor must be a changedSince time, not {cursor!r}") from None
+		raise SyncError(
+			f"{entity}: the parallel-run cursor must be a changedSince time, not {cursor!r}"
+		) from None
 
 
 class CdcFeed:
@@ -113,13 +115,18 @@ class CdcFeed:
 		for response in self._answer["CDCResponse"][0]["QueryResponse"]:
 			rows += response.get(qbo_entity) or []
 		changes = [
-			Change(external_id=str(row["Id"]), deleted=True) if row.get("status") == "Deleted" else _change(row)
+			Change(external_id=str(row["Id"]), deleted=True)
+			if row.get("status") == "Deleted"
+			else _change(row)
 			for row in rows
 		]
 		if len(rows) >= self.limit:
-			# QBO stops at its limit; carry on from the latest change it did send.
-			latest = max(datetime.fromisoformat(r["MetaData"]["LastUpdatedTime"]) for r in rows)
-			return Page(changes, next_cursor=cdc_cursor(latest), has_more=True)
+			# QBO stops at its limit, earliest changes first: carry on from the latest one it sent, a
+			# second before it, since change times are whole seconds and that second may hold more.
+			latest = max(_parse_cursor(entity, r["MetaData"]["LastUpdatedTime"]) for r in rows)
+			return Page(
+				changes, next_cursor=cdc_cursor(max(since, latest - timedelta(seconds=1))), has_more=True
+			)
 		answered = datetime.fromisoformat(self._answer["time"].replace("Z", "+00:00"))
 		return Page(changes, next_cursor=cdc_cursor(max(since, answered - CDC_OVERLAP)))
 

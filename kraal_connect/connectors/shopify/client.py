@@ -179,7 +179,9 @@ class ShopifyApi:
 	def _connection(self, document: str, path: str, variables: dict) -> Connection:
 		data = self.execute(document, variables)
 		for key in path.split("."):
-			data = data.get(key) or {}
+			if data.get(key) is None:
+				raise SyncError(f"Shopify has no {key} {variables.get(key) or ''}".rstrip())
+			data = data[key]
 		page = data.get("pageInfo") or {}
 		return Connection(data.get("nodes") or [], page.get("endCursor"), bool(page.get("hasNextPage")))
 

@@ -519,7 +519,6 @@ def order_targets(order: Mapping[str, Any], ctx: ShopifyContext) -> list[Target]
 		)
 	lines = order_lines(order, ctx)
 	customer, targets = _customer(order, ctx)
-	date, _ = _local(_required(order, "processedAt", label), ctx, label, "processedAt")
 	common = {
 		"company": ctx.company,
 		"customer": customer,
@@ -530,61 +529,14 @@ def order_targets(order: Mapping[str, Any], ctx: ShopifyContext) -> list[Target]
 		"disable_rounded_total": 1,
 		"po_no": order.get("name") or legacy_id(order_id),
 	}
-	items = [_item_row(line, line.quantity) for line in lines.values()]
-	shipping_items, charges = [], []
-	for shipping in _shipping_lines(order, label):
-		rows, extra = _shipping_rows(
-			shipping.get("title") or "", _money(shipping, "discountedPriceSet", label), ctx
-		)
-		shipping_items += rows
-		charges += extra
-	discount = sum((line.discount for line in lines.values()), ZERO)
-	money = {
-		**common,
-		"taxes": charges + _tax_rows(_taxes_by_title(order.get("taxLines"), label), ctx, label),
-		**({"apply_discount_on": "Net Total", "discount_amount": _as_float(discount)} if discount else {}),
-	}
+	sale = _Sale.of(order, lines, ctx, label)
 	paid = _successful(order.get("transactions"), PAID_KINDS)
-	cancelled = bool(order.get("cancelledAt"))
-	sales_order = {
-		**money,
-		"doctype": "Sales Order",
-		"order_type": "Sales",
-		"transaction_date": date,
-		"delivery_date": date,
-		"items": [
-			{**row, "delivery_date": date, "warehouse": ctx.default_warehouse, **_notes(line)}
-			for row, line in zip(items, lines.values(), strict=True)
-		]
-		+ [{**row, "delivery_date": date} for row in shipping_items],
-		"docstatus": 2 if cancelled and not paid else 1,
-	}
-	_check_totals(order, sales_order, ctx, label)
-	targets.append(Target("", sales_order))
-	if not paid:
-		return targets
-	invoice_date, invoice_time = _local(
-		paid[0].get("processedAt") or paid[0]["createdAt"], ctx, label, "processedAt"
-	)
-	invoice = {
-		**money,
-		"doctype": "Sales Invoice",
-		"posting_date": invoice_date,
-		"posting_time": invoice_time,
-		"set_posting_time": 1,
-		"due_date": invoice_date,
-		"update_stock": 0,
-		"items": [{**row, "sales_order": Ref(ORDERS, order_id)} for row in items] + shipping_items,
-		"remarks": _remarks(order),
-		"docstatus": 1,
-	}
-	targets.append(Target("invoice", invoice))
-	for transaction in paid:
-		targets.append(
-			Target(
-				f"payment:{legacy_id(transaction['id'])}", _payment(transaction, order, customer, ctx, label)
-			)
-		)
+	targets.append(Target("", _sales_order(order, lines, sale, common, bool(paid), ctx, label)))
+	if paid:
+		targets.append(Target("invoice", _sales_invoice(order, sale, common, paid[0], ctx, label)))
+		for transaction in paid:
+			payment = _payment(transaction, order, customer, ctx, label)
+			targets.append(Target(f"payment:{legacy_id(transaction['id'])}", payment))
 	deliveries = {}
 	for fulfillment in order.get("fulfillments") or []:
 		delivery = _delivery_note(fulfillment, lines, common, order_id, ctx, label)
@@ -592,8 +544,83 @@ def order_targets(order: Mapping[str, Any], ctx: ShopifyContext) -> list[Target]
 			deliveries[fulfillment["id"]] = fulfillment
 			targets.append(Target(f"delivery:{legacy_id(fulfillment['id'])}", delivery))
 	for refund in order.get("refunds") or []:
-		targets += _refund_targets(refund, order, lines, common, customer, deliveries, ctx, label)
+		targets += _refund_targets(refund, order, lines, common, customer, deliveries, bool(paid), ctx, label)
 	return targets
+
+
+@dataclass(frozen=True)
+class _Sale:
+	"""The rows an order's Sales Order and Sales Invoice share: goods, shipping, charges, discount."""
+
+	items: list[dict]
+	shipping_items: list[dict]
+	charges: list[dict]
+	discount: Decimal
+
+	@classmethod
+	def of(
+		cls, order: Mapping[str, Any], lines: Mapping[str, Line], ctx: ShopifyContext, label: str
+	) -> "_Sale":
+		shipping_items, charges = [], []
+		for shipping in _shipping_lines(order, label):
+			amount = _money(shipping, "discountedPriceSet", label)
+			rows, extra = _shipping_rows(shipping.get("title") or "", amount, ctx)
+			shipping_items += rows
+			charges += extra
+		taxes = _tax_rows(_taxes_by_title(order.get("taxLines"), label), ctx, label)
+		return cls(
+			items=[_item_row(line, line.quantity) for line in lines.values()],
+			shipping_items=shipping_items,
+			charges=charges + taxes,
+			discount=sum((line.discount for line in lines.values()), ZERO),
+		)
+
+	def totals(self) -> dict:
+		"""Taxes and charges, and every discount as the document's additional discount on the net total."""
+		discount = {"apply_discount_on": "Net Total", "discount_amount": _as_float(self.discount)}
+		return {"taxes": self.charges, **(discount if self.discount else {})}
+
+
+def _sales_order(order, lines: Mapping[str, Line], sale: _Sale, common: dict, paid: bool, ctx, label) -> dict:
+	"""The Sales Order; cancelled (docstatus 2) when Shopify cancelled the order before it was paid."""
+	date, _ = _local(_required(order, "processedAt", label), ctx, label, "processedAt")
+	items = [
+		{**row, "delivery_date": date, "warehouse": ctx.default_warehouse, **_notes(line)}
+		for row, line in zip(sale.items, lines.values(), strict=True)
+	]
+	sales_order = {
+		**common,
+		**sale.totals(),
+		"doctype": "Sales Order",
+		"order_type": "Sales",
+		"transaction_date": date,
+		"delivery_date": date,
+		"items": items + [{**row, "delivery_date": date} for row in sale.shipping_items],
+		"docstatus": 2 if order.get("cancelledAt") and not paid else 1,
+	}
+	_check_totals(order, sales_order, ctx, label)
+	return sales_order
+
+
+def _sales_invoice(order, sale: _Sale, common: dict, first_payment: Mapping[str, Any], ctx, label) -> dict:
+	"""The Sales Invoice, dated when Shopify first settled money for the order."""
+	date, time = _local(
+		first_payment.get("processedAt") or first_payment["createdAt"], ctx, label, "processedAt"
+	)
+	return {
+		**common,
+		**sale.totals(),
+		"doctype": "Sales Invoice",
+		"posting_date": date,
+		"posting_time": time,
+		"set_posting_time": 1,
+		"due_date": date,
+		"update_stock": 0,
+		"items": [{**row, "sales_order": Ref(ORDERS, order["id"])} for row in sale.items]
+		+ sale.shipping_items,
+		"remarks": _remarks(order),
+		"docstatus": 1,
+	}
 
 
 def _notes(line: Line) -> dict:
@@ -694,7 +721,7 @@ def _delivery_note(fulfillment, lines: Mapping[str, Line], common: dict, order_i
 			)
 		)
 	return {
-		**{k: v for k, v in common.items() if k != "disable_rounded_total"},
+		**common,
 		"doctype": "Delivery Note",
 		"posting_date": date,
 		"posting_time": time,
@@ -717,61 +744,37 @@ def _split(total: Decimal, weights: Mapping[str, Decimal], label: str) -> dict[s
 	return shares
 
 
+@dataclass
+class _Refunded:
+	"""What one refund takes back, in the presentment currency, as credit note rows."""
+
+	items: list[dict] = field(default_factory=list)
+	charges: list[dict] = field(default_factory=list)
+	taxes: dict[str, Decimal] = field(default_factory=dict)
+	net: Decimal = ZERO
+	discount: Decimal = ZERO
+
+	def tax(self, shares: Mapping[str, Decimal]) -> None:
+		for title, amount in shares.items():
+			self.taxes[title] = self.taxes.get(title, ZERO) + amount
+
+
 def _refund_targets(
-	refund, order, lines, common, customer, deliveries, ctx: ShopifyContext, label
+	refund, order, lines, common, customer, deliveries, invoiced: bool, ctx: ShopifyContext, label
 ) -> list[Target]:
 	"""A refund as a credit note against the invoice, a payment per refunded transaction, and a return
-	against the delivery of every restocked good."""
+	against the delivery of every restocked good. An order cancelled before it was paid has a refund
+	without money (the goods go back to stock): only the returns are booked for it."""
 	rid = legacy_id(refund["id"])
 	rlabel = f"{label} refund {rid}"
 	date, time = _local(_required(refund, "createdAt", rlabel), ctx, rlabel, "createdAt")
-	items, taxes, net = [], {}, ZERO
-	discount = ZERO
-	restock: dict[str, list[dict]] = {}
-	for row in _nodes(refund, "refundLineItems", rlabel):
-		line = lines.get(row["lineItem"]["id"])
-		if line is None:
-			raise RecordError(f"{rlabel}: field 'lineItem' names a line the order does not have")
-		quantity = int(row["quantity"])
-		subtotal = _money(row, "subtotalSet", rlabel)
-		items.append(_item_row(line, -quantity))
-		discount += line.rate * quantity - subtotal
-		net += subtotal
-		for title, amount in _split(_money(row, "totalTaxSet", rlabel), line.taxes, rlabel).items():
-			taxes[title] = taxes.get(title, ZERO) + amount
-		if row.get("restockType") in RESTOCKED_TYPES and row.get("restocked"):
-			_restock(row, line, quantity, deliveries, restock, ctx, rlabel)
-	shipping_items, charges = [], []
-	shipping_by_id = {s.get("id"): s for s in _shipping_lines(order, label)}
-	for row in _nodes(refund, "refundShippingLines", rlabel):
-		subtotal = _money(row, "subtotalAmountSet", rlabel)
-		shipping = shipping_by_id.get((row.get("shippingLine") or {}).get("id")) or {}
-		rows, extra = _shipping_rows(shipping.get("title") or "", -subtotal, ctx)
-		shipping_items += rows
-		charges += extra
-		net += subtotal
-		weights = _taxes_by_title(shipping.get("taxLines"), rlabel)
-		for title, amount in _split(_money(row, "taxAmountSet", rlabel), weights, rlabel).items():
-			taxes[title] = taxes.get(title, ZERO) + amount
-	refunded = _money(refund, "totalRefundedSet", rlabel)
+	refunded = _refunded(refund, order, lines, ctx, rlabel)
+	total = _money(refund, "totalRefundedSet", rlabel)
 	targets = []
-	if items or shipping_items or charges:
-		discrepancy = net + sum(taxes.values(), ZERO) - refunded
-		if discrepancy:
-			account = ctx.refund_discrepancy_account
-			if not account:
-				raise RecordError(
-					f"{rlabel}: Shopify refunded {refunded}, {discrepancy} less than the refunded lines; "
-					"set a refund discrepancy account on the integration"
-				)
-			charges.append(
-				{
-					"charge_type": "Actual",
-					"account_head": account,
-					"description": "Refund discrepancy",
-					"tax_amount": _as_float(discrepancy),
-				}
-			)
+	if not invoiced:
+		if total:
+			raise RecordError(f"{rlabel}: refunds {total} of an order that was never paid")
+	elif refunded.items or refunded.charges:
 		credit_note = {
 			**common,
 			"doctype": "Sales Invoice",
@@ -781,33 +784,28 @@ def _refund_targets(
 			"posting_time": time,
 			"set_posting_time": 1,
 			"update_stock": 0,
-			"items": items + shipping_items,
-			"taxes": charges + _tax_rows(taxes, ctx, rlabel, sign=-1),
-			**(
-				{"apply_discount_on": "Net Total", "discount_amount": _as_float(-discount)}
-				if discount
-				else {}
-			),
+			"items": refunded.items,
+			"taxes": refunded.charges
+			+ _tax_rows(refunded.taxes, ctx, rlabel, sign=-1)
+			+ _discrepancy(refunded, total, ctx, rlabel),
 			"remarks": f"Refund of Shopify order {order.get('name')}"
 			+ (f": {refund['note']}" if refund.get("note") else ""),
 			"docstatus": 1,
 		}
+		if refunded.discount:
+			credit_note.update(apply_discount_on="Net Total", discount_amount=_as_float(-refunded.discount))
 		targets.append(Target(f"refund:{rid}", credit_note))
-	elif refunded:
+	elif total:
 		raise RecordError(
-			f"{rlabel}: refunds {refunded} without lines or shipping; ERPNext needs items on a credit note, "
+			f"{rlabel}: refunds {total} without lines or shipping; ERPNext needs items on a credit note, "
 			"so book it by hand"
 		)
 	for transaction in _successful(_nodes(refund, "transactions", rlabel), ("REFUND",)):
-		targets.append(
-			Target(
-				f"refund_payment:{legacy_id(transaction['id'])}",
-				_refund_payment(transaction, order, rid, customer, ctx, rlabel),
-			)
-		)
-	for fulfillment_id, rows in restock.items():
+		payment = _refund_payment(transaction, order, rid, customer, ctx, rlabel)
+		targets.append(Target(f"refund_payment:{legacy_id(transaction['id'])}", payment))
+	for fulfillment_id, rows in _restocked(refund, lines, deliveries, ctx, rlabel).items():
 		returned = {
-			**{k: v for k, v in common.items() if k != "disable_rounded_total"},
+			**common,
 			"doctype": "Delivery Note",
 			"is_return": 1,
 			"return_against": Ref(f"{ORDERS}:delivery:{legacy_id(fulfillment_id)}", order["id"]),
@@ -819,6 +817,65 @@ def _refund_targets(
 		}
 		targets.append(Target(f"restock:{rid}:{legacy_id(fulfillment_id)}", returned))
 	return targets
+
+
+def _refunded(refund, order, lines: Mapping[str, Line], ctx: ShopifyContext, label: str) -> _Refunded:
+	"""Refunded lines at their original price less their share of the discounts, refunded shipping, and
+	the refunded tax shared out over the titles the line (or shipping) was taxed under."""
+	result = _Refunded()
+	for row in _nodes(refund, "refundLineItems", label):
+		line = lines.get(row["lineItem"]["id"])
+		if line is None:
+			raise RecordError(f"{label}: field 'lineItem' names a line the order does not have")
+		quantity = int(row["quantity"])
+		subtotal = _money(row, "subtotalSet", label)
+		result.items.append(_item_row(line, -quantity))
+		result.discount += line.rate * quantity - subtotal
+		result.net += subtotal
+		result.tax(_split(_money(row, "totalTaxSet", label), line.taxes, label))
+	shipping_by_id = {s.get("id"): s for s in _shipping_lines(order, label)}
+	for row in _nodes(refund, "refundShippingLines", label):
+		subtotal = _money(row, "subtotalAmountSet", label)
+		shipping = shipping_by_id.get((row.get("shippingLine") or {}).get("id")) or {}
+		items, charges = _shipping_rows(shipping.get("title") or "", -subtotal, ctx)
+		result.items += items
+		result.charges += charges
+		result.net += subtotal
+		taxed = _taxes_by_title(shipping.get("taxLines"), label)
+		result.tax(_split(_money(row, "taxAmountSet", label), taxed, label))
+	return result
+
+
+def _discrepancy(refunded: _Refunded, total: Decimal, ctx: ShopifyContext, label: str) -> list[dict]:
+	"""A charge for the difference when Shopify refunded other than what the refunded rows come to."""
+	worth = refunded.net + sum(refunded.taxes.values(), ZERO)
+	if worth == total:
+		return []
+	if not ctx.refund_discrepancy_account:
+		raise RecordError(
+			f"{label}: Shopify refunded {total} for rows worth {worth}; "
+			"set a refund discrepancy account on the integration"
+		)
+	return [
+		{
+			"charge_type": "Actual",
+			"account_head": ctx.refund_discrepancy_account,
+			"description": "Refund discrepancy",
+			"tax_amount": _as_float(worth - total),
+		}
+	]
+
+
+def _restocked(
+	refund, lines: Mapping[str, Line], deliveries, ctx: ShopifyContext, label: str
+) -> dict[str, list[dict]]:
+	"""Return rows by fulfillment for the refunded goods Shopify put back in stock."""
+	restock: dict[str, list[dict]] = {}
+	for row in _nodes(refund, "refundLineItems", label):
+		if row.get("restockType") in RESTOCKED_TYPES and row.get("restocked"):
+			line = lines[row["lineItem"]["id"]]
+			_restock(row, line, int(row["quantity"]), deliveries, restock, ctx, label)
+	return restock
 
 
 def _restock(
