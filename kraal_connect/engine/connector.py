@@ -11,6 +11,9 @@ class Connector:
 	vendor: str = ""
 	# The entities it can sync, in the order they must run (masters before transactions).
 	entities: tuple[str, ...] = ()
+	# Kraal Account Mapping key type -> the DocType its keys map to; a record that misses a key of
+	# one of these types leaves an empty mapping row behind for a person to fill in.
+	mapping_targets: dict[str, str] = {}
 
 	def __init__(self, integration, caller: ApiCaller | None = None):
 		self.integration = integration
@@ -18,7 +21,10 @@ class Connector:
 		self.caller = caller or ApiCaller()
 
 	def prepare(self, stats: RunStats) -> Any:
-		"""Set up what the streams need (accounts, mappings) and return the mappers' context."""
+		"""Set up what the streams need (accounts, mappings) and return the mappers' context.
+
+		Runs before streams(), which may use what it found.
+		"""
 		raise NotImplementedError
 
 	def streams(self) -> list[Stream]:

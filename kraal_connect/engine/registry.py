@@ -3,6 +3,9 @@ import frappe
 # vendor (Kraal Integration.vendor) -> its connector class
 CONNECTORS = {
 	"Plaid": "kraal_connect.connectors.plaid.integration.PlaidConnector",
+	"QuickBooks Online": "kraal_connect.connectors.qbo.integration.QboConnector",
+	"Shopify": "kraal_connect.connectors.shopify.integration.ShopifyConnector",
+	"Amazon": "kraal_connect.connectors.amazon.integration.AmazonConnector",
 }
 
 

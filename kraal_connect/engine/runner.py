@@ -38,9 +38,9 @@ def _run(doc, trigger: str) -> str:
 	connector = connector_class(doc.vendor)(doc, caller)
 	enabled = {row.entity for row in doc.entities if row.enabled}
 	try:
-		streams = [s for s in connector.streams() if s.entity in enabled]
 		context = connector.prepare(stats)
 		frappe.db.commit()
+		streams = [s for s in connector.streams() if s.entity in enabled]
 		sync_streams(streams, SiteStore(doc, log), caller, context, stats, on_page=_progress(doc, streams))
 	except AuthenticationError as exc:
 		frappe.db.rollback()
@@ -57,6 +57,7 @@ def _run(doc, trigger: str) -> str:
 		else:
 			outcome = (stats.status, "Active", "")
 	stats.api_calls = caller.calls
+	_add_missing_mappings(doc, connector, stats)
 	_finish(doc, log, stats, *outcome)
 	return log.doc.name
 
@@ -68,6 +69,23 @@ def _finish(doc, log: SyncLog, stats: RunStats, log_status: str, status: str, re
 		values["last_success"] = now_datetime()
 	doc.db_set(values)
 	frappe.db.commit()
+
+
+def _add_missing_mappings(doc, connector, stats: RunStats) -> None:
+	"""An empty Kraal Account Mapping row for each key a record missed, for a person to fill in."""
+	for failure in stats.failures:
+		if not failure.mapping or failure.mapping[0] not in connector.mapping_targets:
+			continue
+		key_type, key = failure.mapping
+		row = {"integration": doc.name, "key_type": key_type, "external_key": key}
+		if not frappe.db.exists("Kraal Account Mapping", row):
+			frappe.get_doc(
+				{
+					"doctype": "Kraal Account Mapping",
+					**row,
+					"target_doctype": connector.mapping_targets[key_type],
+				}
+			).insert(ignore_permissions=True)
 
 
 def _progress(doc, streams):

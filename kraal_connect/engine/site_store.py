@@ -19,12 +19,7 @@ class SiteStore:
 
 	def write(self, stream: Stream, change: Change, targets: list[Target]) -> str:
 		with writer.isolated():
-			return combined_outcome(
-				[
-					self._write_target(stream, change, target)
-					for target in targets
-				]
-			)
+			return combined_outcome([self._write_target(stream, change, target) for target in targets])
 
 	def _write_target(self, stream: Stream, change: Change, target: Target) -> str:
 		kind, external_id = target.link or (external_type(stream.entity, target.key), change.external_id)

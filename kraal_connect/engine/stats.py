@@ -24,6 +24,8 @@ class Failure:
 	external_id: str
 	message: str
 	kind: str = "Error"  # or "Conflict": both sides changed, or the document may no longer change
+	# (key type, key) of the Kraal Account Mapping the record needed and did not find
+	mapping: tuple[str, str] | None = None
 
 
 @dataclass
@@ -40,9 +42,16 @@ class RunStats:
 		counts = self.entity(entity)
 		setattr(counts, outcome, getattr(counts, outcome) + 1)
 
-	def fail(self, entity: str, external_id: str, message: str, kind: str = "Error") -> None:
+	def fail(
+		self,
+		entity: str,
+		external_id: str,
+		message: str,
+		kind: str = "Error",
+		mapping: tuple[str, str] | None = None,
+	) -> None:
 		self.entity(entity).failed += 1
-		self.failures.append(Failure(entity, external_id, message, kind))
+		self.failures.append(Failure(entity, external_id, message, kind, mapping))
 
 	@property
 	def status(self) -> str:

@@ -6,6 +6,7 @@ from typing import Any, Protocol
 from kraal_connect.engine.errors import (
 	AuthenticationError,
 	ConflictError,
+	MissingMappingError,
 	RecordError,
 	SyncError,
 	as_transient,
@@ -36,6 +37,8 @@ def apply_change(stream: Stream, change: Change, store: Store, context: Any, sta
 		else:
 			targets = as_targets(stream.map(change.record, context))
 			outcome = store.write(stream, change, targets) if targets else "skipped"
+	except MissingMappingError as exc:
+		stats.fail(stream.entity, change.external_id, str(exc), mapping=(exc.mapping_type, exc.key))
 	except ConflictError as exc:
 		stats.fail(stream.entity, change.external_id, str(exc), kind="Conflict")
 	except RecordError as exc:

@@ -51,7 +51,13 @@ def upsert(
 	mapped: dict,
 	lock_reason: Callable[[Any], str | None] = lambda doc: None,
 ) -> str:
-	"""Write one mapped document; returns created, updated or skipped."""
+	"""Write one mapped document; returns created, updated, cancelled or skipped.
+
+	A mapped docstatus of 2 means the source cancelled it: the document is cancelled if one was
+	written, and none is created.
+	"""
+	if mapped.get("docstatus") == 2:
+		return _cancel_linked(integration, external_type, external_id, version, lock_reason)
 	mapped = resolve_refs(integration, mapped)
 	link = find_link(integration, external_type, external_id)
 	if link is None:
@@ -74,6 +80,18 @@ def upsert(
 		raise ConflictError(reason)
 	_relink(link.name, _update(current, mapped).name, version)
 	return "updated"
+
+
+def _cancel_linked(integration, external_type, external_id, version, lock_reason) -> str:
+	link = find_link(integration, external_type, external_id)
+	if link is None or link.external_version in (version, DELETED):
+		return "skipped"
+	current = frappe.get_doc(link.reference_doctype, link.reference_name)
+	if current.docstatus == 2:
+		return "skipped"
+	_undo(current, lock_reason)
+	_relink(link.name, current.name, version)
+	return "cancelled"
 
 
 def ensure(integration: str, external_type: str, external_id: str, version: str, mapped: dict) -> str:

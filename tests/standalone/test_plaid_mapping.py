@@ -84,7 +84,7 @@ def test_unmapped_account_names_the_key():
 	with pytest.raises(MissingMappingError) as raised:
 		mapping.bank_transaction(txn(account_id="acc-unknown"), CTX)
 	assert raised.value.key == "acc-unknown"
-	assert "no Bank Account mapping for 'acc-unknown'" in str(raised.value)
+	assert "no Plaid Account mapping for 'acc-unknown'" in str(raised.value)
 
 
 def test_reconciled_bank_transactions_are_locked():

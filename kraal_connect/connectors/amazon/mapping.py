@@ -656,7 +656,9 @@ def stock_reconciliation(summary: Mapping[str, Any], ctx: AmazonContext) -> list
 		"docstatus": 1,
 		"company": ctx.company,
 		"purpose": "Stock Reconciliation",
-		"items": [{"item_code": sku, "warehouse": warehouse, "qty": quantity, "allow_zero_valuation_rate": 1}],
+		"items": [
+			{"item_code": sku, "warehouse": warehouse, "qty": quantity, "allow_zero_valuation_rate": 1}
+		],
 	}
 	item_target = _listed_item(sku, summary.get("asin") or "", summary.get("productName") or "", ctx)
 	return [item_target, Target("", reconciliation)]

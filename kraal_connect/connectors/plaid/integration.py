@@ -12,13 +12,13 @@ from kraal_connect.engine.errors import AuthenticationError, RecordError
 from kraal_connect.engine.records import content_hash
 from kraal_connect.engine.stats import RunStats
 
-PLAID_ACCOUNT = "Plaid Account"
 ACCOUNTS = "account"
 
 
 class PlaidConnector(Connector):
 	vendor = "Plaid"
 	entities = (TRANSACTIONS,)
+	mapping_targets = {mapping.PLAID_ACCOUNT: "Bank Account"}
 
 	@property
 	def api(self) -> PlaidApi:
@@ -67,7 +67,11 @@ def ensure_bank_account(integration, account: dict) -> str:
 	"""The Bank Account a Plaid account books into: the one mapped, an existing match, or a new one."""
 	mapping_name = frappe.db.get_value(
 		"Kraal Account Mapping",
-		{"integration": integration.name, "key_type": PLAID_ACCOUNT, "external_key": account["account_id"]},
+		{
+			"integration": integration.name,
+			"key_type": mapping.PLAID_ACCOUNT,
+			"external_key": account["account_id"],
+		},
 	)
 	row = (
 		frappe.get_doc("Kraal Account Mapping", mapping_name)
@@ -76,7 +80,7 @@ def ensure_bank_account(integration, account: dict) -> str:
 			{
 				"doctype": "Kraal Account Mapping",
 				"integration": integration.name,
-				"key_type": PLAID_ACCOUNT,
+				"key_type": mapping.PLAID_ACCOUNT,
 				"external_key": account["account_id"],
 				"external_name": mapping.account_label(account),
 				"target_doctype": "Bank Account",

@@ -9,6 +9,8 @@ from typing import Any
 from kraal_connect.engine.errors import MissingMappingError, RecordError
 
 CENT = Decimal("0.01")
+# The Kraal Account Mapping key type of a Plaid account (it maps to a Bank Account).
+PLAID_ACCOUNT = "Plaid Account"
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ def bank_transaction(txn: Mapping[str, Any], ctx: PlaidContext) -> dict | None:
 	account_id = _required(txn, "account_id")
 	bank_account = ctx.bank_accounts.get(account_id)
 	if not bank_account:
-		raise MissingMappingError("Bank Account", account_id, _label(txn))
+		raise MissingMappingError(PLAID_ACCOUNT, account_id, _label(txn))
 	currency = txn.get("iso_currency_code") or txn.get("unofficial_currency_code")
 	if not currency:
 		raise RecordError(f"{_label(txn)}: field 'iso_currency_code' is missing")
