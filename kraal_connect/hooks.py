@@ -9,6 +9,29 @@ required_apps = ["erpnext"]
 # The cron only looks at which integrations are due; each integration keeps its own frequency.
 scheduler_events = {
 	"cron": {
-		"*/15 * * * *": ["kraal_connect.engine.scheduler.enqueue_due_syncs"],
+		"*/15 * * * *": [
+			"kraal_connect.engine.scheduler.enqueue_due_syncs",
+			"kraal_connect.engine.outbound.enqueue_waiting_pushes",
+		],
 	},
+}
+
+# Documents that integrations may send back to their vendor (QuickBooks parallel-run, Shopify
+# inventory); engine/outbound.py asks each integration whether it wants the change.
+_PUSH_EVENTS = {
+	event: "kraal_connect.engine.outbound.document_changed"
+	for event in ("on_update", "on_submit", "on_update_after_submit", "on_cancel")
+}
+doc_events = {
+	doctype: _PUSH_EVENTS
+	for doctype in (
+		"Customer",
+		"Supplier",
+		"Item",
+		"Sales Invoice",
+		"Purchase Invoice",
+		"Payment Entry",
+		"Journal Entry",
+		"Stock Ledger Entry",
+	)
 }

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from kraal_connect.engine.records import Stream
+from kraal_connect.engine.records import Change, Stream
 from kraal_connect.engine.retry import ApiCaller
 from kraal_connect.engine.stats import RunStats
 
@@ -14,6 +14,8 @@ class Connector:
 	# Kraal Account Mapping key type -> the DocType its keys map to; a record that misses a key of
 	# one of these types leaves an empty mapping row behind for a person to fill in.
 	mapping_targets: dict[str, str] = {}
+	# Kraal Integration fields this vendor needs set, and their values when left empty.
+	defaults: dict[str, str] = {}
 
 	def __init__(self, integration, caller: ApiCaller | None = None):
 		self.integration = integration
@@ -28,6 +30,27 @@ class Connector:
 		raise NotImplementedError
 
 	def streams(self) -> list[Stream]:
+		raise NotImplementedError
+
+	def fetch_one(self, entity: str, external_id: str) -> Change | None:
+		"""One record as its stream would give it (for webhooks); None when the vendor has no such record."""
+		raise NotImplementedError
+
+	# -- ERPNext -> vendor ------------------------------------------------------------------------
+	# DocTypes whose changes this connector may send to the vendor (see engine/outbound.py).
+	pushes: tuple[str, ...] = ()
+	# The channels push_key() uses, so the cron can find keys whose job was lost.
+	push_channels: tuple[str, ...] = ()
+
+	def push_key(self, doc, event: str) -> tuple[str, str] | None:
+		"""(channel, key) under which a changed document waits to be pushed, or None to ignore it.
+
+		Keys of one channel are pushed together by one job, so a burst of changes goes out in batches.
+		"""
+		return None
+
+	def push(self, channel: str, keys: list[str], stats: RunStats) -> None:
+		"""Send what waits under these keys; record each outcome in stats like a pulled record."""
 		raise NotImplementedError
 
 	def test_connection(self) -> str:

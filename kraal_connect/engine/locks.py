@@ -6,14 +6,15 @@ import frappe
 
 
 @contextmanager
-def integration_lock(integration: str) -> Iterator[bool]:
-	"""A database lock held for one integration's run; yields False when another run holds it.
+def integration_lock(integration: str, wait: int = 0) -> Iterator[bool]:
+	"""A database lock held for one integration's run; yields False when another run holds it for
+	longer than `wait` seconds.
 
 	MariaDB frees a named lock when its connection ends, so a killed worker never leaves it stuck.
 	"""
 	key = hashlib.sha1(f"{frappe.local.site}:{integration}".encode()).hexdigest()
 	name = f"kraal_sync_{key}"
-	acquired = frappe.db.sql("select get_lock(%s, 0)", name)[0][0] == 1
+	acquired = frappe.db.sql("select get_lock(%s, %s)", (name, wait))[0][0] == 1
 	try:
 		yield acquired
 	finally:

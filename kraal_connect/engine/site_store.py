@@ -26,7 +26,13 @@ class SiteStore:
 		if target.create_only:
 			return writer.ensure(self.integration.name, kind, external_id, change.fingerprint, target.doc)
 		return writer.upsert(
-			self.integration.name, kind, external_id, change.fingerprint, target.doc, stream.lock_reason
+			self.integration.name,
+			kind,
+			external_id,
+			change.fingerprint,
+			target.doc,
+			stream.lock_reason,
+			self.integration.get("conflict_rule"),
 		)
 
 	def remove(self, stream: Stream, change: Change) -> str:
@@ -37,5 +43,9 @@ class SiteStore:
 		row = self.integration.entity_row(entity)
 		row.cursor, row.last_synced = cursor, now_datetime()
 		row.db_update()
+		self.save(stats)
+
+	def save(self, stats: RunStats) -> None:
+		"""Commit what was written with the counts that tell of it."""
 		self.log.save(stats)
 		frappe.db.commit()

@@ -13,6 +13,10 @@ from kraal_connect.engine.records import Ref
 
 LINK = "Kraal External Link"
 DELETED = "deleted"
+# Kraal Integration.conflict_rule values: what a change at the source does to a document a person
+# changed in ERPNext since the last sync. Any other rule (or none) lets the source win.
+HOLD_FOR_REVIEW = "Hold for Review"
+ERPNEXT_WINS = "ERPNext Wins"
 
 
 @contextmanager
@@ -33,7 +37,7 @@ def find_link(integration: str, external_type: str, external_id: str) -> dict | 
 	return frappe.db.get_value(
 		LINK,
 		{"integration": integration, "external_type": external_type, "external_id": external_id},
-		["name", "reference_doctype", "reference_name", "external_version"],
+		["name", "reference_doctype", "reference_name", "external_version", "local_modified"],
 		as_dict=True,
 	)
 
@@ -50,6 +54,7 @@ def upsert(
 	version: str,
 	mapped: dict,
 	lock_reason: Callable[[Any], str | None] = lambda doc: None,
+	conflict_rule: str | None = None,
 ) -> str:
 	"""Write one mapped document; returns created, updated, cancelled or skipped.
 
@@ -73,12 +78,19 @@ def upsert(
 		return "skipped"
 	current = frappe.get_doc(link.reference_doctype, link.reference_name)
 	if current.docstatus != 2 and not _differs(current, mapped):
-		_relink(link.name, current.name, version)
+		_relink(link.name, current, version)
 		return "skipped"
+	if conflict_rule in (HOLD_FOR_REVIEW, ERPNEXT_WINS) and _changed_since_sync(current, link):
+		if conflict_rule == ERPNEXT_WINS:
+			return "skipped"  # the person's change is on its way to the vendor through its push
+		raise ConflictError(
+			f"{current.doctype} {current.name} changed in ERPNext and at the source since the last sync; "
+			"held for review"
+		)
 	reason = lock_reason(current)
 	if reason:
 		raise ConflictError(reason)
-	_relink(link.name, _update(current, mapped).name, version)
+	_relink(link.name, _update(current, mapped), version)
 	return "updated"
 
 
@@ -90,7 +102,7 @@ def _cancel_linked(integration, external_type, external_id, version, lock_reason
 	if current.docstatus == 2:
 		return "skipped"
 	_undo(current, lock_reason)
-	_relink(link.name, current.name, version)
+	_relink(link.name, current, version)
 	return "cancelled"
 
 
@@ -102,6 +114,16 @@ def ensure(integration: str, external_type: str, external_id: str, version: str,
 	existing = _same_named(mapped)
 	_add_link(integration, external_type, external_id, existing or _insert(mapped), version)
 	return "skipped" if existing else "created"
+
+
+def record_push(integration: str, external_type: str, external_id: str, doc, version: str) -> None:
+	"""A document pushed to the vendor: link it to what the vendor made of it, at the version the
+	vendor gave back, so that version coming back from the vendor is not written again."""
+	link = find_link(integration, external_type, external_id)
+	if link:
+		_relink(link.name, doc, version)
+	else:
+		_add_link(integration, external_type, external_id, doc, version)
 
 
 def _same_named(mapped: dict):
@@ -125,6 +147,7 @@ def _add_link(integration: str, external_type: str, external_id: str, doc, versi
 			"reference_name": doc.name,
 			"external_version": version,
 			"last_synced": now_datetime(),
+			"local_modified": doc.modified,
 		}
 	).insert(ignore_permissions=True)
 
@@ -152,8 +175,9 @@ def remove(
 	)
 	links = [ln for ln in links if ln.external_type == entity or ln.external_type.startswith(f"{entity}:")]
 	for link in links:
-		_undo(frappe.get_doc(link.reference_doctype, link.reference_name), lock_reason)
-		_relink(link.name, link.reference_name, DELETED)
+		current = frappe.get_doc(link.reference_doctype, link.reference_name)
+		_undo(current, lock_reason)
+		_relink(link.name, current, DELETED)
 	return "cancelled" if links else "skipped"
 
 
@@ -161,8 +185,8 @@ def _undo(current, lock_reason: Callable[[Any], str | None]) -> None:
 	reason = lock_reason(current)
 	if reason:
 		raise ConflictError(reason)
+	_mark_inbound(current)
 	if current.docstatus == 1:
-		current.flags.ignore_permissions = True
 		current.cancel()
 	elif current.meta.is_submittable and current.docstatus == 0:
 		frappe.delete_doc(current.doctype, current.name, ignore_permissions=True)
@@ -187,7 +211,7 @@ def resolve_refs(integration: str, value: Any) -> Any:
 def _insert(mapped: dict):
 	submit = mapped.get("docstatus") == 1
 	doc = frappe.get_doc({**mapped, "docstatus": 0})
-	doc.flags.ignore_permissions = True
+	_mark_inbound(doc)
 	doc.insert()
 	if submit:
 		doc.submit()
@@ -197,32 +221,46 @@ def _insert(mapped: dict):
 def _update(current, mapped: dict):
 	"""A draft or master is saved in place; a submitted or cancelled document is amended."""
 	fields = {k: v for k, v in mapped.items() if k not in ("doctype", "docstatus", "name")}
+	_mark_inbound(current)
 	if current.docstatus == 0:
 		current.update(fields)
-		current.flags.ignore_permissions = True
 		current.save()
 		return current
 	if current.docstatus == 1:
-		current.flags.ignore_permissions = True
 		current.cancel()
 	amended = frappe.copy_doc(current)
 	amended.amended_from = current.name
 	amended.update(fields)
 	amended.docstatus = 0
-	amended.flags.ignore_permissions = True
+	_mark_inbound(amended)
 	amended.insert()
 	if mapped.get("docstatus") == 1:
 		amended.submit()
 	return amended
 
 
-def _relink(link_name: str, reference_name: str, version: str) -> None:
+def _mark_inbound(doc) -> None:
+	"""Written by the engine for the vendor: no permission check, and never pushed back to it."""
+	doc.flags.ignore_permissions = True
+	doc.flags.kraal_inbound = True
+
+
+def _relink(link_name: str, doc, version: str) -> None:
 	frappe.db.set_value(
 		LINK,
 		link_name,
-		{"reference_name": reference_name, "external_version": version, "last_synced": now_datetime()},
+		{
+			"reference_name": doc.name,
+			"external_version": version,
+			"last_synced": now_datetime(),
+			"local_modified": doc.modified,
+		},
 		update_modified=False,
 	)
+
+
+def _changed_since_sync(current, link) -> bool:
+	return bool(link.local_modified) and get_datetime(current.modified) > get_datetime(link.local_modified)
 
 
 def _differs(current, mapped: dict) -> bool:

@@ -6,6 +6,9 @@ from kraal_connect.engine.registry import connector_class
 class KraalIntegration(Document):
 	def validate(self):
 		self.add_missing_entities()
+		for fieldname, value in connector_class(self.vendor).defaults.items():
+			if not self.get(fieldname):
+				self.set(fieldname, value)
 
 	def add_missing_entities(self):
 		"""Every entity the vendor's connector can sync gets a row, switched on."""

@@ -1,0 +1,84 @@
+"""ERPNext -> vendor: documents people change wait under a key, and one job per channel pushes them.
+
+Documents the engine itself wrote carry flags.kraal_inbound and are never sent back (no echo); what a
+push writes at the vendor comes back with the version the push stored, and is skipped (no echo the
+other way).
+"""
+
+import frappe
+
+from kraal_connect.engine import pending
+from kraal_connect.engine.locks import integration_lock
+from kraal_connect.engine.registry import connector_class
+from kraal_connect.engine.retry import ApiCaller
+from kraal_connect.engine.runner import RUNNABLE
+from kraal_connect.engine.stats import RunStats, redact
+from kraal_connect.engine.sync_log import SyncLog
+
+
+def document_changed(doc, method: str | None = None) -> None:
+	"""doc_events hook: queue the document for every integration that sends its changes."""
+	if doc.flags.kraal_inbound or frappe.flags.in_install or frappe.flags.in_migrate:
+		return
+	for integration in frappe.get_all(
+		"Kraal Integration", filters={"enabled": 1, "status": ("in", RUNNABLE)}, fields=["name", "vendor"]
+	):
+		if doc.doctype not in connector_class(integration.vendor).pushes:
+			continue
+		connector = connector_class(integration.vendor)(
+			frappe.get_cached_doc("Kraal Integration", integration.name)
+		)
+		waiting_under = connector.push_key(doc, method)
+		if waiting_under:
+			queue_push(integration.name, *waiting_under)
+
+
+PUSH = "push"
+
+
+def queue_push(integration: str, channel: str, key: str) -> None:
+	pending.add(PUSH, integration, channel, key)
+	pending.enqueue("kraal_connect.engine.outbound.push_pending", PUSH, integration, channel)
+
+
+def push_pending(integration: str, channel: str) -> str | None:
+	"""Push what waits on a channel; returns the Sync Log, or None when a sync holds the integration.
+
+	Keys are taken off the queue only once pushed (or failed and logged), so a crash loses nothing; the
+	15-minute cron picks up whatever still waits.
+	"""
+	with integration_lock(integration) as acquired:
+		if not acquired:
+			return None
+		keys = pending.waiting(PUSH, integration, channel)
+		if not keys:
+			return None
+		doc = frappe.get_doc("Kraal Integration", integration)
+		secrets = doc.secrets()
+		log = SyncLog(integration, "ERPNext Change", secrets)
+		caller = ApiCaller()
+		stats = RunStats()
+		try:
+			connector_class(doc.vendor)(doc, caller).push(channel, keys, stats)
+		except Exception as exc:
+			frappe.db.rollback()
+			frappe.log_error(
+				title=f"Kraal push of {integration} failed", message=redact(frappe.get_traceback(), secrets)
+			)
+			stats.api_calls = caller.calls
+			log.save(stats, "Failed", message=redact(f"{type(exc).__name__}: {exc}", secrets))
+			frappe.db.commit()
+			return log.doc.name
+		pending.done(PUSH, integration, channel, keys)
+		stats.api_calls = caller.calls
+		log.save(stats, stats.status)
+		frappe.db.commit()
+		return log.doc.name
+
+
+def enqueue_waiting_pushes() -> None:
+	"""Cron: pushes whose job was lost (worker restarted, integration busy) go out again."""
+	for integration in frappe.get_all("Kraal Integration", filters={"enabled": 1}, fields=["name", "vendor"]):
+		for channel in connector_class(integration.vendor).push_channels:
+			if pending.waiting(PUSH, integration.name, channel):
+				pending.enqueue("kraal_connect.engine.outbound.push_pending", PUSH, integration.name, channel)
