@@ -7,14 +7,13 @@ KRAAL_TEST_SITE names the site (default: the bench's default site).
 
 import json
 import os
-import shutil
-from pathlib import Path
 
 import pytest
 
 frappe = pytest.importorskip("frappe")
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+from tests.plaid_fixtures import plaid_data, plaid_emulator  # noqa: E402, F401  (fixtures)
+
 COMPANY = "Kraal Bench Co"
 ABBR = "KBC"
 
@@ -51,17 +50,3 @@ def _ensure_company():
 			"chart_of_accounts": "Standard",
 		}
 	).insert()
-
-
-@pytest.fixture
-def plaid_data(tmp_path) -> Path:
-	return Path(shutil.copytree(FIXTURES / "plaid", tmp_path / "plaid"))
-
-
-@pytest.fixture
-def plaid_emulator(plaid_data):
-	from emulators.plaid import PlaidEmulator
-
-	emulator = PlaidEmulator(plaid_data).start()
-	yield emulator
-	emulator.stop()
