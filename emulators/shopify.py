@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import re
 import threading
 import time
@@ -408,31 +409,57 @@ class CostBucket:
 # -- the dataset -----------------------------------------------------------------------------
 
 
+class DatasetFiles:
+	"""The dataset's files, each parsed (and linked) once and again only when it changes on disk, so a
+	large dataset (the benchmark's thousands of orders) is not parsed anew on every request."""
+
+	def __init__(self):
+		self._parsed: dict[str, tuple[tuple[int, int], dict]] = {}
+		self._lock = threading.Lock()
+
+	def load(self, directory: Path, link: Callable[[dict], None] | None = None) -> list[dict]:
+		if not directory.is_dir():
+			return []
+		records = []
+		for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+			if not entry.name.endswith(".json"):
+				continue
+			stat = entry.stat()
+			signature = (stat.st_mtime_ns, stat.st_size)
+			with self._lock:
+				cached = self._parsed.get(entry.path)
+			if cached is None or cached[0] != signature:
+				record = json.loads(Path(entry.path).read_text())
+				if link:
+					link(record)
+				cached = (signature, record)
+				with self._lock:
+					self._parsed[entry.path] = cached
+			records.append(cached[1])
+		return records
+
+
 class Dataset:
-	"""One request's view of the dataset directory, with the emulator's changes (inventory) on top."""
+	"""One request's view of the dataset directory, with the emulator's changes (inventory) on top.
+
+	The records are shared between requests (see DatasetFiles): nothing here or in a resolver changes them.
+	"""
 
 	def __init__(self, emulator: "ShopifyEmulator"):
 		self.emulator = emulator
-		root = emulator.data_dir
+		root, files = emulator.data_dir, emulator.files
 		self.shop = emulator.read_json("shop.json")
-		self.locations = self._load(root / "locations")
-		self.products = self._load(root / "products")
-		self.customers = self._load(root / "customers")
-		self.orders = self._load(root / "orders")
-		self.events = self._load(root / "events")
-		self.levels = self._load(root / "inventory_levels")
-		for level in self.levels:
-			level.update(emulator.inventory_changes.get(level["id"], {}))
-		self.variants = []
-		for product in self.products:
-			summary = {k: v for k, v in product.items() if k != "variants"}
-			for variant in _nodes(product.get("variants")):
-				variant["product"] = summary
-				item = variant.get("inventoryItem") or {}
-				item["variant"] = {k: v for k, v in variant.items() if k != "inventoryItem"}
-				self.variants.append(variant)
-		for order in self.orders:
-			_link_order(order)
+		self.locations = files.load(root / "locations")
+		self.products = files.load(root / "products", _link_product)
+		self.customers = files.load(root / "customers")
+		self.orders = files.load(root / "orders", _link_order)
+		self.events = files.load(root / "events")
+		changes = emulator.inventory_changes
+		self.levels = [
+			{**level, **changes[level["id"]]} if level["id"] in changes else level
+			for level in files.load(root / "inventory_levels")
+		]
+		self.variants = [variant for product in self.products for variant in _nodes(product.get("variants"))]
 		self.by_id = {
 			obj["id"]: obj
 			for obj in (
@@ -447,12 +474,6 @@ class Dataset:
 			)
 		}
 
-	@staticmethod
-	def _load(directory: Path) -> list[dict]:
-		if not directory.is_dir():
-			return []
-		return [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))]
-
 	def node(self, gid: str | None) -> dict | None:
 		obj = self.by_id.get(gid or "")
 		return {"__typename": gid_type(gid), **obj} if obj else None
@@ -462,6 +483,15 @@ def _nodes(value: Any) -> list:
 	if isinstance(value, dict):
 		return value.get("nodes") or [e["node"] for e in value.get("edges") or []]
 	return list(value or [])
+
+
+def _link_product(product: dict) -> None:
+	"""Each variant knows its product, and its inventory item its variant, as the API answers them."""
+	summary = {k: v for k, v in product.items() if k != "variants"}
+	for variant in _nodes(product.get("variants")):
+		variant["product"] = summary
+		item = variant.get("inventoryItem") or {}
+		item["variant"] = {k: v for k, v in variant.items() if k != "inventoryItem"}
 
 
 def _link_order(order: dict) -> None:
@@ -702,6 +732,7 @@ class ShopifyEmulator(Emulator):
 		self.bucket = CostBucket(maximum_available, restore_rate, clock)
 		self.webhooks: dict[str, dict] = {}
 		self.inventory_changes: dict[str, dict] = {}
+		self.files = DatasetFiles()
 		self._state_lock = threading.Lock()
 		self._next_id = 1
 

@@ -60,6 +60,9 @@ def caller_for(emulator: AmazonEmulator, **policy) -> ApiCaller:
 
 
 RECEIVABLE = "Debtors - KTC"
+# The Amazon.ca customer's own receivable account: its CAD invoices go there.
+RECEIVABLE_CAD = "Debtors CAD - KTC"
+CAD_RATE = 0.7312
 FEE_ACCOUNTS = {
 	"ItemPrice:Principal": RECEIVABLE,
 	"ItemPrice:Tax": RECEIVABLE,
@@ -101,6 +104,9 @@ def context(**overrides) -> AmazonContext:
 		"fee_accounts": FEE_ACCOUNTS,
 		"clearing_accounts": {"USD": "Amazon Clearing USD - KTC", "CAD": "Amazon Clearing CAD - KTC"},
 		"receivable_accounts": frozenset({RECEIVABLE}),
+		"customer_accounts": {"Amazon.ca Customer": RECEIVABLE_CAD},
+		"account_currencies": {"Amazon Clearing CAD - KTC": "CAD", RECEIVABLE_CAD: "CAD"},
+		"exchange_rate": lambda currency, day: CAD_RATE if (currency, day) == ("CAD", "2026-10-17") else None,
 		**overrides,
 	}
 	return AmazonContext(**values)

@@ -74,7 +74,9 @@ def test_a_shipped_fba_order_books_a_sales_order_and_an_invoice_matching_amazons
 	assert so["set_warehouse"] == "Amazon FBA - KTC"
 	assert so["items"][0]["additional_notes"] == "Amazon order item 68529147202612, Fulfilled by Amazon (AFN)"
 	assert si["items"][0]["sales_order"] == Ref("order", "111-4827361-0012002")
-	assert (si["posting_date"], si["update_stock"], si["set_posting_time"]) == ("2026-10-04", 1, 1)
+	# Amazon's count sets the FBA warehouse; the invoice does not move it.
+	assert (si["posting_date"], si["update_stock"], si["set_posting_time"]) == ("2026-10-04", 0, 1)
+	assert so["disable_rounded_total"] == si["disable_rounded_total"] == 1
 	assert "Fulfilled by Amazon (AFN)" in si["remarks"]
 
 
@@ -82,6 +84,7 @@ def test_a_merchant_fulfilled_order_ships_from_the_merchants_warehouse_with_ship
 	so, si = (t.doc for t in booked(mapping.order_documents(order("111-4827361-0012003"), context())))
 	assert so["set_warehouse"] == si["set_warehouse"] == "Stores - KTC"
 	assert {i["warehouse"] for i in si["items"]} == {"Stores - KTC"}
+	assert si["update_stock"] == 1
 	assert "Fulfilled by the merchant (MFN)" in si["remarks"]
 	assert [(t["description"], t["tax_amount"]) for t in so["taxes"]] == [
 		("Shipping", 5.99),
@@ -227,6 +230,15 @@ def test_a_count_the_warehouse_already_holds_books_nothing():
 	assert reconciliation(mug, context(fba_stock={"KR-MUG-001": 149}))["items"][0]["qty"] == 150
 	assert reconciliation(hat, context()) is None  # none at Amazon, none in the warehouse
 	assert reconciliation(hat, context(fba_stock={"KR-HAT-004": 2}))["items"][0]["qty"] == 0
+
+
+def test_each_count_that_changes_the_warehouse_is_a_reconciliation_of_its_own():
+	mug = INVENTORY[0]
+	first = mapping.stock_reconciliation(mug, context())[-1]
+	recounted = dict(mug, lastUpdatedTime="2026-11-21T08:00:00Z")
+	later = mapping.stock_reconciliation(recounted, context(fba_stock={"KR-MUG-001": 148}))[-1]
+	assert first.key == "2026-11-19T18:20:11Z from 0"
+	assert later.key == "2026-11-21T08:00:00Z from 148"
 
 
 def test_a_summary_without_details_is_refused():

@@ -1,6 +1,6 @@
 """V2 settlement flat files: parsing, fee types and the Journal Entry, to the cent."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
 
@@ -8,6 +8,7 @@ from kraal_connect.connectors.amazon import mapping
 from kraal_connect.engine.errors import MissingMappingError, RecordError
 from tests.standalone.amazon_support import (
 	CA_SETTLEMENT,
+	CAD_RATE,
 	FEE_ACCOUNTS,
 	RECEIVABLE,
 	US_SETTLEMENT,
@@ -161,15 +162,74 @@ def test_a_file_whose_lines_do_not_add_up_to_the_total_is_refused():
 	)
 
 
-def test_a_foreign_currency_settlement_is_multi_currency_in_its_own_currency():
-	entry = mapping.settlement_journal_entry(record(settlement_text(CA_SETTLEMENT), "52713019002"), context())
+CA_RECORD = {
+	"reportId": "52713019002",
+	"reportDocumentId": CA_SETTLEMENT,
+	"flat_file": settlement_text(CA_SETTLEMENT),
+}
+
+
+def company_amount(line) -> Decimal:
+	"""Credit less debit in the company currency, rounded to the cent as ERPNext converts a line."""
+	net = cents(line["credit_in_account_currency"]) - cents(line["debit_in_account_currency"])
+	return (net * Decimal(str(line["exchange_rate"]))).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+
+
+def test_a_foreign_currency_settlement_deposits_its_own_currency_and_converts_the_rest():
+	entry = mapping.settlement_journal_entry(CA_RECORD, context())
 	assert entry["multi_currency"] == 1
+	lines = {line["user_remark"]: line for line in entry["accounts"]}
 	clearing = entry["accounts"][-1]
 	assert (clearing["account"], cents(clearing["debit_in_account_currency"])) == (
 		"Amazon Clearing CAD - KTC",
 		Decimal("62.56"),
 	)
-	assert {line["party"] for line in entry["accounts"] if "party" in line} == {"Amazon.ca Customer"}
+	# The Amazon.ca customer's CAD invoices are settled in its own CAD receivable account, at the
+	# deposit date's rate; fees go to the (USD) accounts their fee types map to, converted.
+	principal = lines["ItemPrice:Principal"]
+	assert (principal["account"], principal["party"], cents(principal["credit_in_account_currency"])) == (
+		"Debtors CAD - KTC",
+		"Amazon.ca Customer",
+		Decimal("82.00"),
+	)
+	assert principal["exchange_rate"] == CAD_RATE
+	commission = lines["ItemFees:Commission"]
+	assert (commission["account"], cents(commission["debit_in_account_currency"])) == (
+		"Amazon Referral Fees - KTC",
+		(Decimal("12.30") * Decimal(str(CAD_RATE))).quantize(Decimal("0.01")),
+	)
+	assert commission["exchange_rate"] == 1
+	assert sum(company_amount(line) for line in entry["accounts"]) == 0
+
+
+def test_a_half_cent_conversion_gets_the_rate_that_gives_its_cent():
+	# At 0.7325 the 82.00 CAD of principal is 60.065 USD, half a cent that rounding methods disagree on.
+	entry = mapping.settlement_journal_entry(CA_RECORD, context(exchange_rate=lambda c, d: 0.7325))
+	lines = {line["user_remark"]: line for line in entry["accounts"]}
+	assert lines["ItemPrice:Tax"]["exchange_rate"] == 0.7325
+	principal = lines["ItemPrice:Principal"]
+	assert principal["exchange_rate"] == 0.732439024  # 60.06 / 82.00: banker's rounding, exactly
+	assert company_amount(principal) == Decimal("60.06")
+	assert sum(company_amount(line) for line in entry["accounts"]) == 0
+
+
+def test_a_foreign_settlement_without_a_rate_or_with_an_account_in_a_third_currency_is_refused():
+	with pytest.raises(RecordError) as raised:
+		mapping.settlement_journal_entry(CA_RECORD, context(exchange_rate=None))
+	assert str(raised.value) == (
+		"Amazon settlement 24881000002: no exchange rate from CAD to USD on 2026-10-17; add a Currency Exchange"
+	)
+	currencies = {
+		"Amazon Clearing CAD - KTC": "CAD",
+		"Debtors CAD - KTC": "CAD",
+		"Amazon FBA Fees - KTC": "EUR",
+	}
+	with pytest.raises(RecordError) as raised:
+		mapping.settlement_journal_entry(CA_RECORD, context(account_currencies=currencies))
+	assert str(raised.value) == (
+		"Amazon settlement 24881000002: account Amazon FBA Fees - KTC is in EUR; a CAD settlement books to "
+		"accounts in CAD or USD"
+	)
 
 
 HEADER = "settlement-id\tsettlement-start-date\tsettlement-end-date\tdeposit-date\ttotal-amount\tcurrency"

@@ -131,6 +131,9 @@ def test_customer_with_billing_address_and_contact():
 		"customer_group": "All Customer Groups",
 		"territory": "All Territories",
 		"default_currency": "USD",
+		"accounts": [
+			{"company": "Platypus Plumbing Supply", "account": "1100 - Accounts Receivable (A/R) - PPS"}
+		],
 		"payment_terms": Ref("term", "3"),
 	}
 	link = [{"link_doctype": "Customer", "link_name": Ref("customer", "1")}]
@@ -164,6 +167,10 @@ def test_foreign_customer_and_a_separate_shipping_address():
 	berlin = record("Customer", "3")
 	docs = targets(mapping.customer(berlin, CTX))
 	assert docs[""]["default_currency"] == "EUR"
+	# Its receivable is QBO's A/R in euros, so ERPNext invoices it there.
+	assert docs[""]["accounts"] == [
+		{"company": "Platypus Plumbing Supply", "account": "1101 - Accounts Receivable (A/R) - EUR - PPS"}
+	]
 	assert docs["address"]["country"] == "Germany"
 	berlin["ShipAddr"] = dict(berlin["BillAddr"], Id="9")  # the same place: one address
 	assert "shipping_address" not in targets(mapping.customer(berlin, CTX))
@@ -191,6 +198,10 @@ def test_supplier_individual_with_a_phone_only_contact():
 	assert (docs[""]["supplier_name"], docs[""]["supplier_type"]) == ("Landlord LLC", "Individual")
 	assert docs["contact"]["phone_nos"] == [{"phone": "(650) 555-0111", "is_primary_phone": 1}]
 	assert docs["contact"]["links"] == [{"link_doctype": "Supplier", "link_name": Ref("vendor", "52")}]
+	assert docs[""]["accounts"] == [
+		{"company": "Platypus Plumbing Supply", "account": "2000 - Accounts Payable (A/P) - PPS"}
+	]
+	assert "accounts" not in targets(mapping.supplier(record("Vendor", "52"), context(accounts={})))[""]
 	assert targets(mapping.supplier(record("Vendor", "50"), CTX))[""]["payment_terms"] == Ref("term", "3")
 
 
@@ -217,7 +228,11 @@ def test_services_and_categories():
 	service = mapping.item(record("Item", "1"), CTX)
 	assert (service["is_stock_item"], service["is_sales_item"], service["is_purchase_item"]) == (0, 1, 0)
 	assert service["item_defaults"] == [
-		{"company": "Platypus Plumbing Supply", "income_account": "4100 - Services - PPS"}
+		{
+			"company": "Platypus Plumbing Supply",
+			"income_account": "4100 - Services - PPS",
+			"default_warehouse": "Stores - PPS",
+		}
 	]
 	assert mapping.item(record("Item", "4"), CTX) is None  # a category
 	with pytest.raises(MissingMappingError) as raised:

@@ -321,6 +321,9 @@ def test_a_product_with_options_is_a_template_with_variants_and_prices():
 		1,
 		0,
 	)
+	assert (variant["valuation_rate"], variant["allow_negative_stock"]) == (8.0, 0)
+	holding = {t.key: t.doc for t in mapping.product_targets(product, context(shopify_holds_stock=True))}
+	assert holding["variant:18014"]["allow_negative_stock"] == 1
 	price = written["price:18014"]
 	assert price == {
 		"doctype": "Item Price",
@@ -420,14 +423,12 @@ def test_erpnext_quantities_become_shopify_inputs_for_mapped_locations():
 		("TOTE-1", "Returns - KTC", 5.0),  # not a Shopify location
 		("LOCAL-ONLY", "Main Warehouse - KTC", 9.0),  # not a Shopify item
 	]
-	assert mapping.inventory_quantities(stock, items, CTX) == [
+	assert mapping.inventory_quantities(stock, items, CTX.warehouses) == [
 		{"inventoryItemId": "gid://shopify/InventoryItem/48011", "locationId": MAIN, "quantity": 12},
 		{"inventoryItemId": "gid://shopify/InventoryItem/48031", "locationId": BROOKLYN, "quantity": 3},
 	]
 	with pytest.raises(ValueError, match="two Shopify locations"):
-		mapping.inventory_quantities(
-			stock, items, context(warehouses={MAIN: "Stores - KTC", BROOKLYN: "Stores - KTC"})
-		)
+		mapping.inventory_quantities(stock, items, {MAIN: "Stores - KTC", BROOKLYN: "Stores - KTC"})
 
 
 def test_the_context_needs_one_way_to_book_shipping():

@@ -1,13 +1,13 @@
 """Amazon records -> ERPNext document dicts. Pure: everything from the site comes in the context."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from kraal_connect.engine.errors import MissingMappingError, RecordError
-from kraal_connect.engine.records import Ref, Target
+from kraal_connect.engine.records import Ref, Target, content_hash
 
 # Entities (and so Kraal External Link types) of this connector.
 ORDERS = "order"
@@ -43,6 +43,13 @@ class AmazonContext:
 	clearing_accounts: Mapping[str, str] = field(default_factory=dict)
 	# Which mapped accounts are Receivable: their settlement lines name the marketplace's customer.
 	receivable_accounts: frozenset[str] = frozenset()
+	# Customer -> its own receivable account in the company, where its invoices go (a marketplace in
+	# a foreign currency needs one in that currency); settlements credit it there.
+	customer_accounts: Mapping[str, str] = field(default_factory=dict)
+	# Account -> its currency, for the accounts settlements book to; absent: the company currency.
+	account_currencies: Mapping[str, str] = field(default_factory=dict)
+	# (currency, date) -> what one unit of it was worth in the company currency that day, or None.
+	exchange_rate: Callable[[str, str], Decimal | float | None] | None = None
 	item_group: str = "Products"
 	stock_uom: str = "Nos"
 	# Seller SKU -> quantity the AFN warehouse holds now (absent: none), so an unchanged count books
@@ -251,22 +258,39 @@ def parse_settlement(text: str, label: str = "Amazon settlement report") -> Sett
 	return settlement
 
 
-def _je_line(account: str, credit: Decimal, remark: str, party: str | None = None) -> dict:
-	"""A Journal Entry row crediting `credit` (debiting when negative), in the account's currency."""
-	amount = credit.quantize(CENT)
-	line = {
-		"account": account,
-		"debit_in_account_currency": float(-amount) if amount < 0 else 0.0,
-		"credit_in_account_currency": float(amount) if amount > 0 else 0.0,
-		"user_remark": remark,
-	}
-	if party:
-		line.update(party_type="Customer", party=party)
-	return line
+RATE_PLACES = Decimal("0.000000001")  # ERPNext keeps exchange rates to 9 places
 
 
-def _receivable_lines(settlement: Settlement, key: str, account: str, ctx: AmazonContext) -> list[dict]:
-	"""A receivable fee type, one line per marketplace customer."""
+@dataclass
+class _Line:
+	"""A Journal Entry line: `amount` credited (debited when negative) in the settlement currency."""
+
+	account: str
+	amount: Decimal
+	remark: str
+	party: str | None = None
+	# Set by _in_ledger_currencies: the amount in the account's currency, and the rate that turns it
+	# into the company currency.
+	in_account: Decimal = Decimal(0)
+	exchange_rate: Decimal = Decimal(1)
+
+	def row(self, multi_currency: bool) -> dict:
+		row = {
+			"account": self.account,
+			"debit_in_account_currency": float(-self.in_account) if self.in_account < 0 else 0.0,
+			"credit_in_account_currency": float(self.in_account) if self.in_account > 0 else 0.0,
+			"user_remark": self.remark,
+		}
+		if multi_currency:
+			row["exchange_rate"] = float(self.exchange_rate)
+		if self.party:
+			row.update(party_type="Customer", party=self.party)
+		return row
+
+
+def _receivable_lines(settlement: Settlement, key: str, account: str, ctx: AmazonContext) -> list[_Line]:
+	"""A receivable fee type, one line per marketplace customer, on the receivable account its invoices
+	debit: the customer's own one if it has one, else the mapped one."""
 	label = f"Amazon settlement {settlement.settlement_id}"
 	by_marketplace: dict[str, Decimal] = {}
 	for row in settlement.rows:
@@ -284,16 +308,70 @@ def _receivable_lines(settlement: Settlement, key: str, account: str, ctx: Amazo
 		if not customer:
 			raise MissingMappingError(MARKETPLACE, marketplace, label)
 		if amount:
-			lines.append(_je_line(account, amount, key, party=customer))
+			lines.append(_Line(ctx.customer_accounts.get(customer, account), amount, key, customer))
 	return lines
 
 
-def settlement_journal_entry(record: Mapping[str, Any], ctx: AmazonContext) -> dict:
-	"""One settlement as one submitted Journal Entry in the settlement currency.
+def _in_ledger_currencies(settlement: Settlement, lines: list[_Line], ctx: AmazonContext) -> None:
+	"""Each line's amount in its account's currency, and its exchange rate, balanced to the cent.
+
+	Lines book to accounts in the settlement currency or the company currency. A settlement in a
+	foreign currency is converted at its deposit date's rate and each line rounded to the cent (ERPNext
+	rounds amount x rate itself; where that lands on a half cent, which rounding methods disagree on,
+	the line gets the rate that gives its cent exactly). What the rounding leaves over goes to the last
+	line, the deposit, through its rate, so the deposit stays exactly what Amazon paid.
+	"""
+	label = f"Amazon settlement {settlement.settlement_id}"
+	currency, company_currency = settlement.currency, ctx.company_currency
+	rate = Decimal(1)
+	if currency != company_currency:
+		found = ctx.exchange_rate(currency, settlement.deposit_date) if ctx.exchange_rate else None
+		if not found:
+			raise RecordError(
+				f"{label}: no exchange rate from {currency} to {company_currency} on "
+				f"{settlement.deposit_date}; add a Currency Exchange"
+			)
+		rate = Decimal(str(found)).quantize(RATE_PLACES)
+	in_company = []
+	for line in lines:
+		account_currency = ctx.account_currencies.get(line.account, company_currency)
+		if account_currency not in (currency, company_currency):
+			allowed = " or ".join(dict.fromkeys((currency, company_currency)))
+			raise RecordError(
+				f"{label}: account {line.account} is in {account_currency}; a {currency} settlement books "
+				f"to accounts in {allowed}"
+			)
+		amount = line.amount.quantize(CENT)
+		exact = amount * rate
+		converted = exact.quantize(CENT, rounding=ROUND_HALF_EVEN)
+		in_company.append(converted)
+		if account_currency == company_currency:
+			line.in_account, line.exchange_rate = converted, Decimal(1)
+		else:
+			half_cent = (exact * 100) % 1 in (Decimal("0.5"), Decimal("-0.5"))
+			line.in_account = amount
+			line.exchange_rate = _rate(converted, amount) if half_cent else rate
+	last = lines[-1]
+	balance = -sum(in_company[:-1], Decimal(0))
+	if ctx.account_currencies.get(last.account, company_currency) == company_currency:
+		last.in_account = balance
+	else:
+		last.exchange_rate = _rate(balance, last.in_account)
+
+
+def _rate(in_company: Decimal, in_account: Decimal) -> Decimal:
+	"""The rate, to ERPNext's 9 places, whose product with in_account ERPNext rounds to in_company:
+	the product lands far from any half cent, so every rounding method agrees."""
+	return (in_company / in_account).quantize(RATE_PLACES)
+
+
+def settlement_journal_entry(record: Mapping[str, Any], ctx: AmazonContext) -> dict | None:
+	"""One settlement as one submitted Journal Entry; None when it moved no money at all.
 
 	A line per fee type to its mapped account (credited when Amazon paid the seller, debited when it
 	charged), and the deposit to the clearing account of the currency, so the entry's net is the
-	settlement's total-amount to the cent.
+	settlement's total-amount to the cent. A settlement in a foreign currency is multi-currency: see
+	_in_ledger_currencies.
 	"""
 	report = f"Amazon settlement report {record.get('reportId') or '(no reportId)'}"
 	settlement = parse_settlement(record.get("flat_file") or "", report)
@@ -306,15 +384,19 @@ def settlement_journal_entry(record: Mapping[str, Any], ctx: AmazonContext) -> d
 	if missing:
 		also = f" (also unmapped: {', '.join(missing[1:])})" if len(missing) > 1 else ""
 		raise MissingMappingError(FEE_TYPE, missing[0], label + also)
-	accounts = []
+	lines: list[_Line] = []
 	for key, total in totals.items():
 		account = ctx.fee_accounts[key]
 		if account in ctx.receivable_accounts:
-			accounts += _receivable_lines(settlement, key, account, ctx)
+			lines += _receivable_lines(settlement, key, account, ctx)
 		elif total:
-			accounts.append(_je_line(account, total, key))
+			lines.append(_Line(account, total, key))
 	if settlement.total:
-		accounts.append(_je_line(clearing, -settlement.total, f"Amazon deposit {settlement.settlement_id}"))
+		lines.append(_Line(clearing, -settlement.total, f"Amazon deposit {settlement.settlement_id}"))
+	if not lines:
+		return None
+	_in_ledger_currencies(settlement, lines, ctx)
+	multi_currency = settlement.currency != ctx.company_currency
 	return {
 		"doctype": "Journal Entry",
 		"docstatus": 1,
@@ -323,13 +405,13 @@ def settlement_journal_entry(record: Mapping[str, Any], ctx: AmazonContext) -> d
 		"posting_date": settlement.deposit_date,
 		"cheque_no": settlement.settlement_id,
 		"cheque_date": settlement.deposit_date,
-		"multi_currency": int(settlement.currency != ctx.company_currency),
+		"multi_currency": int(multi_currency),
 		"user_remark": (
 			f"{label}, {settlement.start_date} to {settlement.end_date}: deposit {settlement.total} "
 			f"{settlement.currency}; Amazon fees {settlement.fee_total.quantize(CENT)}, of which referral "
 			f"commission {settlement.commission_total.quantize(CENT)}"
 		),
-		"accounts": accounts,
+		"accounts": [line.row(multi_currency) for line in lines],
 	}
 
 
@@ -475,6 +557,7 @@ def _order_parts(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 		"currency": currency,
 		"warehouse": warehouse,
 		"purchased": purchased,
+		"network": network,
 		"fulfilment": FULFILMENT_NAMES.get(network, network),
 		"lines": lines,
 		"taxes": taxes,
@@ -506,6 +589,8 @@ def sales_order(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 		"po_date": parts["purchased"],
 		"currency": parts["currency"],
 		"ignore_pricing_rule": 1,
+		# Amazon charges to the cent: no rounding adjustment on the total.
+		"disable_rounded_total": 1,
 		# The Sales Invoice moves the stock when Amazon reports the order shipped.
 		"skip_delivery_note": 1,
 		"set_warehouse": parts["warehouse"],
@@ -526,7 +611,11 @@ def sales_order(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 
 
 def sales_invoice(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
-	"""A submitted Sales Invoice for a shipped order, against its Sales Order, taking the stock out.
+	"""A submitted Sales Invoice for a shipped order, against its Sales Order.
+
+	A merchant-fulfilled order takes its stock out of the merchant's warehouse. Amazon's own (AFN)
+	warehouse is not moved by invoices: its stock is Amazon's count, set by the FBA inventory
+	reconciliation, and invoices dated before the first count would find it empty.
 
 	Dated the purchase date: the Orders API gives no shipping date, and a date taken from
 	LastUpdateDate would move (and amend the invoice) with every later change to the order.
@@ -543,7 +632,9 @@ def sales_invoice(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 		"po_date": parts["purchased"],
 		"currency": parts["currency"],
 		"ignore_pricing_rule": 1,
-		"update_stock": 1,
+		# Amazon charges to the cent: no rounding adjustment on the total.
+		"disable_rounded_total": 1,
+		"update_stock": int(parts["network"] != "AFN"),
 		"set_warehouse": parts["warehouse"],
 		"remarks": f"Amazon order {parts['order_id']}, shipped, {parts['fulfilment']}",
 		"items": [
@@ -641,12 +732,16 @@ def _listed_items(order: Mapping[str, Any], ctx: AmazonContext) -> list[Target]:
 def stock_reconciliation(summary: Mapping[str, Any], ctx: AmazonContext) -> list[Target] | None:
 	"""A Stock Reconciliation setting the AFN warehouse to Amazon's count; None when it already holds it.
 
-	Amazon gives no cost: the row keeps the valuation the warehouse has, or zero for a first count.
+	Each count that changes the warehouse is a document of its own (its key: when Amazon counted, and
+	what the warehouse held), so a later count adds a reconciliation instead of amending the earlier
+	one and rewriting the stock ledger's history. Amazon gives no cost: the row keeps the valuation the
+	warehouse has, or zero for a first count.
 	"""
 	label = f"FBA inventory {summary.get('sellerSku') or '(no sellerSku)'}"
 	sku = _required(summary, "sellerSku", label)
 	quantity = on_hand_quantity(summary)
-	if ctx.fba_stock.get(sku, 0) == quantity:
+	held = ctx.fba_stock.get(sku, 0)
+	if held == quantity:
 		return None
 	warehouse = ctx.warehouses.get("AFN")
 	if not warehouse:
@@ -660,5 +755,6 @@ def stock_reconciliation(summary: Mapping[str, Any], ctx: AmazonContext) -> list
 			{"item_code": sku, "warehouse": warehouse, "qty": quantity, "allow_zero_valuation_rate": 1}
 		],
 	}
+	counted = summary.get("lastUpdatedTime") or content_hash(summary)[:16]
 	item_target = _listed_item(sku, summary.get("asin") or "", summary.get("productName") or "", ctx)
-	return [item_target, Target("", reconciliation)]
+	return [item_target, Target(f"{counted} from {held:g}", reconciliation)]

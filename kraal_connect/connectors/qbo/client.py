@@ -52,6 +52,10 @@ class StaleObjectError(RecordError):
 	"""QBO's 5010: the SyncToken sent is not the object's current one."""
 
 
+class NotFoundError(RecordError):
+	"""QBO's 610: no such object (deleted, or never there)."""
+
+
 class _AccessTokenRejected(Exception):
 	"""HTTP 401 from the accounting API: the access token expired or was revoked."""
 
@@ -243,8 +247,10 @@ class QboApi:
 			detail = f"{exc.message} ({exc.detail})" if exc.detail else exc.message
 			if exc.error_code == STALE_OBJECT:
 				raise StaleObjectError(f"QuickBooks 5010: {detail}") from None
-			# Not found (610), validation (2000-4999) and business rules (6000-6999): the object sent.
-			if isinstance(exc, ObjectNotFoundException) or 2000 <= int(exc.error_code or 0) < 10000:
+			if isinstance(exc, ObjectNotFoundException):
+				raise NotFoundError(f"QuickBooks {exc.error_code}: {detail}") from None
+			# Validation (2000-4999) and business rules (6000-6999): the object sent.
+			if 2000 <= int(exc.error_code or 0) < 10000:
 				raise RecordError(f"QuickBooks {exc.error_code}: {detail}") from None
 			if isinstance(exc, AuthorizationException):
 				raise AuthenticationError(f"QuickBooks {exc.error_code}: {detail}") from None
@@ -299,14 +305,17 @@ class QboApi:
 	def create(self, entity: str, body: dict) -> dict:
 		return self._write(entity, body)
 
-	def update(self, entity: str, body: dict) -> dict:
+	def update(self, entity: str, body: dict, retry_stale: bool = True) -> dict:
 		"""A sparse update; body carries Id and the SyncToken last seen. If someone changed the object
 		since, it is read again and the update sent once more on its new SyncToken; a second stale
-		answer is a ConflictError."""
+		answer is a ConflictError. Without retry_stale the first StaleObjectError is raised, for a
+		caller whose conflict rule does not let its version win."""
 		body = {**body, "sparse": True}
 		try:
 			return self._write(entity, body)
 		except StaleObjectError:
+			if not retry_stale:
+				raise
 			current = self.read(entity, body["Id"])
 		try:
 			return self._write(entity, {**body, "SyncToken": current["SyncToken"]})
@@ -328,15 +337,18 @@ class QboApi:
 			answer = self._call(self.qb.create_object, entity, _json(body), request_id=request_id)
 		return answer[entity]
 
-	def batch(self, items: list[tuple[str, str, str, dict]]) -> dict[str, dict | SyncError]:
+	def batch(
+		self, items: list[tuple[str, str, str, dict]], retry_stale: bool = True
+	) -> dict[str, dict | SyncError]:
 		"""Up to 30 (bId, operation, entity, body) in one request; the answer for each bId is the
 		object written or the error it met. Updates that meet a stale SyncToken are read again and sent
-		once more in a second batch; stale twice is a ConflictError."""
+		once more in a second batch; stale twice is a ConflictError. Without retry_stale they are
+		answered with the StaleObjectError."""
 		if len(items) > BATCH_LIMIT:
 			raise ValueError(f"a QuickBooks batch holds at most {BATCH_LIMIT} items, not {len(items)}")
 		results = self._batch(items)
 		stale = [item for item in items if isinstance(results[item[0]], StaleObjectError)]
-		if not stale:
+		if not stale or not retry_stale:
 			return results
 		current = {}
 		for entity in {entity for _, _, entity, _ in stale}:

@@ -299,10 +299,15 @@ def account(record: Mapping[str, Any], ctx: QboContext) -> Mapped:
 	return [Target("", {**doc, "is_group": 1}), Target(OWN_POSTINGS, own_postings)]
 
 
+# Kraal Account Mapping key type of QBO accounts: QBO account id -> ERPNext Account (read the other
+# way when pushing).
+QBO_ACCOUNT = "QuickBooks Account"
+
+
 def _account(ctx: QboContext, account_id: str, label: str, fieldname: str) -> str:
 	name = ctx.accounts.get(account_id)
 	if not name:
-		raise MissingMappingError("Account", account_id, f"{label} ({fieldname})")
+		raise MissingMappingError(QBO_ACCOUNT, account_id, f"{label} ({fieldname})")
 	return name
 
 
@@ -406,16 +411,30 @@ def _party(record: Mapping[str, Any], ctx: QboContext, entity: str, doc: dict) -
 	return targets + ([Target("contact", contact)] if contact else [])
 
 
+def _party_ledgers(ctx: QboContext, account_type: str, currency: str) -> list[dict]:
+	"""The party's account for the company: QBO's A/R or A/P of its currency, so what ERPNext books
+	for it later lands where QBO books it (and a foreign-currency party has one in its currency)."""
+	for account_id, qbo_account in ctx.qbo_accounts.items():
+		if qbo_account.get("AccountType") == account_type and _currency(qbo_account, ctx) == currency:
+			ledger = ctx.accounts.get(account_id)
+			return [{"company": ctx.company, "account": ledger}] if ledger else []
+	return []
+
+
 def customer(record: Mapping[str, Any], ctx: QboContext) -> list[Target]:
 	label = _label(CUSTOMER, record)
+	currency = _currency(record, ctx)
 	doc = {
 		"doctype": "Customer",
 		"customer_name": _required(record, "DisplayName", label),
 		"customer_type": "Company" if record.get("CompanyName") else "Individual",
 		"customer_group": ctx.customer_group,
 		"territory": ctx.territory,
-		"default_currency": _currency(record, ctx),
+		"default_currency": currency,
 	}
+	accounts = _party_ledgers(ctx, "Accounts Receivable", currency)
+	if accounts:
+		doc["accounts"] = accounts
 	term = _ref(record, "SalesTermRef", label, required=False)
 	if term:
 		doc["payment_terms"] = Ref(TERM, term)
@@ -424,13 +443,17 @@ def customer(record: Mapping[str, Any], ctx: QboContext) -> list[Target]:
 
 def supplier(record: Mapping[str, Any], ctx: QboContext) -> list[Target]:
 	label = _label(VENDOR, record)
+	currency = _currency(record, ctx)
 	doc = {
 		"doctype": "Supplier",
 		"supplier_name": _required(record, "DisplayName", label),
 		"supplier_type": "Company" if record.get("CompanyName") else "Individual",
 		"supplier_group": ctx.supplier_group,
-		"default_currency": _currency(record, ctx),
+		"default_currency": currency,
 	}
+	accounts = _party_ledgers(ctx, "Accounts Payable", currency)
+	if accounts:
+		doc["accounts"] = accounts
 	term = _ref(record, "TermRef", label, required=False)
 	if term:
 		doc["payment_terms"] = Ref(TERM, term)
@@ -456,9 +479,11 @@ def item(record: Mapping[str, Any], ctx: QboContext) -> dict | None:
 	if expense_id:
 		# For Inventory items QBO's expense account is cost of goods sold, as ERPNext's is.
 		defaults["expense_account"] = _account(ctx, expense_id, label, "ExpenseAccountRef")
-	if is_stock:
-		if not ctx.warehouse:
-			raise MissingMappingError("Warehouse", "default", label)
+	if is_stock and not ctx.warehouse:
+		raise MissingMappingError("Warehouse", "default", label)
+	if ctx.warehouse:
+		# Set for every item: ERPNext would fill an empty one from the user's default warehouse,
+		# which may belong to another company.
 		defaults["default_warehouse"] = ctx.warehouse
 	doc = {
 		"doctype": "Item",
@@ -1236,7 +1261,7 @@ def _linked(ctx: QboPushContext, doctype: str, name: str, label: str) -> QboKey:
 def _qbo_account(ctx: QboPushContext, account_name: str, label: str) -> str:
 	account_id = ctx.qbo_accounts.get(account_name)
 	if not account_id:
-		raise MissingMappingError("QuickBooks Account", account_name, label)
+		raise MissingMappingError(QBO_ACCOUNT, account_name, label)
 	return account_id
 
 
@@ -1290,7 +1315,7 @@ def item_to_qbo(doc: Mapping[str, Any], ctx: QboPushContext) -> QboPush:
 		)
 	if doc.get("is_stock_item"):
 		if not ctx.inventory_asset_account_id:
-			raise MissingMappingError("QuickBooks Account", "Inventory Asset", label)
+			raise MissingMappingError(QBO_ACCOUNT, "Inventory Asset", label)
 		body.update(
 			Type="Inventory",
 			TrackQtyOnHand=True,

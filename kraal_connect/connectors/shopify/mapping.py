@@ -71,6 +71,9 @@ class ShopifyContext:
 	tax_accounts: Mapping[str, str] = field(default_factory=dict)
 	# ISO country code -> ERPNext Country name
 	countries: Mapping[str, str] = field(default_factory=dict)
+	# Shopify holds the stock: ERPNext records every fulfillment Shopify made even when its own count
+	# lags (the next inventory level sets it right), so the Items allow negative stock.
+	shopify_holds_stock: bool = False
 
 	def __post_init__(self):
 		if bool(self.shipping_item) == bool(self.shipping_account):
@@ -207,7 +210,9 @@ def product_targets(product: Mapping[str, Any], ctx: ShopifyContext) -> list[Tar
 			"item_name": (f"{title} - {variant['title']}" if options else title)[:140],
 			"is_stock_item": 1 if (variant.get("inventoryItem") or {}).get("tracked") else 0,
 			"barcodes": [{"barcode": variant["barcode"]}] if variant.get("barcode") else [],
+			"allow_negative_stock": int(ctx.shopify_holds_stock),
 			**_weight(variant, vlabel),
+			**_unit_cost(variant, vlabel),
 		}
 		if options:
 			missing = [name for name in options if not selected.get(name)]
@@ -231,6 +236,15 @@ def product_targets(product: Mapping[str, Any], ctx: ShopifyContext) -> list[Tar
 			)
 		)
 	return targets
+
+
+def _unit_cost(variant: Mapping[str, Any], label: str) -> dict:
+	"""Shopify's cost per item as the Item's valuation rate: what a delivery is valued at when it leaves
+	before ERPNext has received the goods, and what an inventory level's first reconciliation uses."""
+	cost = (variant.get("inventoryItem") or {}).get("unitCost") or {}
+	if cost.get("amount") in (None, ""):
+		return {}
+	return {"valuation_rate": _as_float(_decimal(cost["amount"], label, "inventoryItem.unitCost.amount"))}
 
 
 def _weight(variant: Mapping[str, Any], label: str) -> dict:
@@ -1008,13 +1022,14 @@ def stock_reconciliation(level: Mapping[str, Any], ctx: ShopifyContext) -> dict 
 
 
 def inventory_quantities(
-	stock: Iterable[tuple[str, str, float]], inventory_items: Mapping[str, str], ctx: ShopifyContext
+	stock: Iterable[tuple[str, str, float]], inventory_items: Mapping[str, str], warehouses: Mapping[str, str]
 ) -> list[dict]:
 	"""ERPNext's available quantities, (item code, warehouse, quantity) rows, as inventorySetQuantities
-	inputs for the mapped locations. Items Shopify does not know and unmapped warehouses are left out;
-	Shopify counts whole units, so a fraction is rounded down."""
+	inputs for the mapped locations (warehouses: Shopify location id -> Warehouse, as in the context).
+	Items Shopify does not know and unmapped warehouses are left out; Shopify counts whole units, so a
+	fraction is rounded down."""
 	locations: dict[str, str] = {}
-	for location, warehouse in ctx.warehouses.items():
+	for location, warehouse in warehouses.items():
 		if warehouse in locations:
 			raise ValueError(
 				f"warehouse {warehouse} is mapped to two Shopify locations; quantities would double"

@@ -49,7 +49,7 @@ fragment ProductFields on Product {{
     nodes {{
       id title sku barcode price position taxable
       selectedOptions {{ name value }}
-      inventoryItem {{ id tracked measurement {{ weight {{ unit value }} }} }}
+      inventoryItem {{ id tracked unitCost {{ amount }} measurement {{ weight {{ unit value }} }} }}
     }}
   }}
 }}

@@ -1,0 +1,289 @@
+"""Benchmark: a generated QuickBooks company of N transactions migrated through the connector, and
+the same documents inserted and submitted straight into ERPNext in the same run (the raw cost).
+
+	cd <bench>/sites && ../env/bin/python ../apps/kraal_connect/benchmarks/qbo_migration.py --transactions 10000
+
+Both sides start from the same site: the connector first migrates the masters (accounts, customers,
+items …); then the raw inserts run, are timed and removed; then the connector migrates the
+transactions. The books are compared with QBO's trial balance at the end. Everything is written to a
+company of the benchmark's own, which is deleted with all it holds when the run ends.
+"""
+
+import argparse
+import json
+import random
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import frappe  # noqa: E402
+
+COMPANY, ABBR = "Kraal QBO Benchmark", "KQBM"
+FIXTURE = REPO / "fixtures" / "qbo" / "realms" / "9130357766900001"
+# The fixture company's names and accounts: the generated history books against them.
+MASTER_FILES = (
+	"Account",
+	"Term",
+	"TaxRate",
+	"TaxCode",
+	"CompanyInfo",
+	"Preferences",
+	"Item",
+	"Customer",
+	"Vendor",
+)
+UNUSED = ("CreditMemo", "SalesReceipt", "VendorCredit", "Deposit", "Transfer")
+CUSTOMERS, VENDORS = ("1", "2", "4"), ("50", "51", "52")
+CONSULTING, GASKETS = ("1", 150), ("3", 25)  # service and non-inventory items, with their prices
+EXPENSES = ("17", "24", "76", "20")  # rent, utilities, electricity, office supplies
+CHECKING, OFFICE_SUPPLIES = "35", "20"
+# Share of each kind among the transactions; payments settle earlier invoices and bills in full.
+MIX = (("Invoice", 0.35), ("Payment", 0.25), ("Bill", 0.2), ("BillPayment", 0.1), ("JournalEntry", 0.1))
+FIRST_DAY, DAYS = date(2023, 1, 2), 729
+
+
+def ref(value: str) -> dict:
+	return {"value": value}
+
+
+def generate(transactions: int, realm_dir: Path, seed: int = 7) -> dict[str, list[dict]]:
+	"""Write the dataset and return its transactions by entity."""
+	rng = random.Random(seed)
+	realm_dir.mkdir(parents=True)
+	for entity in MASTER_FILES:
+		shutil.copy(FIXTURE / f"{entity}.json", realm_dir / f"{entity}.json")
+	records: dict[str, list[dict]] = {entity: [] for entity, _ in MIX}
+	unpaid_invoices, unpaid_bills = [], []
+	kinds = [entity for entity, share in MIX for _ in range(round(share * 100))]
+	for number in range(transactions):
+		day = (FIRST_DAY + timedelta(days=DAYS * number // transactions)).isoformat()
+		kind = rng.choice(kinds)
+		if kind == "Payment" and not unpaid_invoices:
+			kind = "Invoice"
+		if kind == "BillPayment" and not unpaid_bills:
+			kind = "Bill"
+		record = {"Id": str(10000 + number), "SyncToken": "0", "TxnDate": day, "DocNumber": f"B{number}"}
+		meta = {
+			"MetaData": {"CreateTime": f"{day}T10:00:00-08:00", "LastUpdatedTime": f"{day}T10:00:00-08:00"}
+		}
+		if kind == "Invoice":
+			lines = []
+			for item_id, price in rng.sample((CONSULTING, GASKETS), rng.randint(1, 2)):
+				qty = rng.randint(1, 12)
+				lines.append(
+					{
+						"DetailType": "SalesItemLineDetail",
+						"Amount": qty * price,
+						"SalesItemLineDetail": {"ItemRef": ref(item_id), "Qty": qty, "UnitPrice": price},
+					}
+				)
+			total = sum(line["Amount"] for line in lines)
+			record.update(CustomerRef=ref(rng.choice(CUSTOMERS)), Line=lines, TotalAmt=total, DueDate=day)
+			unpaid_invoices.append(record)
+		elif kind == "Payment":
+			invoice = unpaid_invoices.pop(rng.randrange(len(unpaid_invoices)))
+			total = invoice["TotalAmt"]
+			record.update(
+				CustomerRef=invoice["CustomerRef"],
+				TotalAmt=total,
+				DepositToAccountRef=ref(CHECKING),
+				Line=[{"Amount": total, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
+			)
+		elif kind == "Bill":
+			amount = rng.randint(2000, 90000) / 100
+			record.update(
+				VendorRef=ref(rng.choice(VENDORS)),
+				TotalAmt=amount,
+				DueDate=day,
+				Line=[
+					{
+						"DetailType": "AccountBasedExpenseLineDetail",
+						"Amount": amount,
+						"AccountBasedExpenseLineDetail": {"AccountRef": ref(rng.choice(EXPENSES))},
+					}
+				],
+			)
+			unpaid_bills.append(record)
+		elif kind == "BillPayment":
+			bill = unpaid_bills.pop(rng.randrange(len(unpaid_bills)))
+			record.update(
+				VendorRef=bill["VendorRef"],
+				PayType="Check",
+				CheckPayment={"BankAccountRef": ref(CHECKING)},
+				TotalAmt=bill["TotalAmt"],
+				Line=[{"Amount": bill["TotalAmt"], "LinkedTxn": [{"TxnId": bill["Id"], "TxnType": "Bill"}]}],
+			)
+		else:
+			amount = rng.randint(500, 20000) / 100
+			record.update(
+				TotalAmt=amount,
+				Line=[
+					{
+						"DetailType": "JournalEntryLineDetail",
+						"Amount": amount,
+						"JournalEntryLineDetail": {"PostingType": posting, "AccountRef": ref(account)},
+					}
+					for posting, account in (("Debit", OFFICE_SUPPLIES), ("Credit", CHECKING))
+				],
+			)
+		record.update(CurrencyRef=ref("USD"), ExchangeRate=1, **meta)
+		records[kind].append(record)
+	for entity, rows in [*records.items(), *((entity, []) for entity in UNUSED)]:
+		body = {"QueryResponse": {entity: rows, "startPosition": 1, "maxResults": len(rows)}}
+		(realm_dir / f"{entity}.json").write_text(json.dumps(body))
+	return records
+
+
+def set_entities(integration: str, entities, enabled: int) -> None:
+	for entity in entities:
+		frappe.db.set_value(
+			"Kraal Integration Entity", {"parent": integration, "entity": entity}, "enabled", enabled
+		)
+	frappe.db.commit()
+
+
+def migrate(integration: str) -> tuple[float, object]:
+	from kraal_connect.engine.runner import run_integration
+
+	started = time.perf_counter()
+	log = run_integration(integration, "Manual")
+	elapsed = time.perf_counter() - started
+	return elapsed, frappe.get_doc("Kraal Sync Log", log)
+
+
+def insert_raw(integration: str, records: dict[str, list[dict]], commit_every: int) -> tuple[float, list]:
+	"""The same documents as the connector writes, mapped the same way, inserted and submitted with
+	nothing else: no fetching, links, savepoints or logs. Documents that settle others point at the
+	raw ones."""
+	from kraal_connect.connectors.qbo.integration import QboConnector
+	from kraal_connect.connectors.qbo.mapping import QBO_ENTITIES
+	from kraal_connect.connectors.qbo.streams import MAPPERS, MIGRATION_ORDER
+	from kraal_connect.engine import writer
+	from kraal_connect.engine.records import Ref
+	from kraal_connect.engine.stats import RunStats
+
+	context = QboConnector(frappe.get_doc("Kraal Integration", integration)).prepare(RunStats())
+	frappe.db.commit()
+	written: dict[tuple[str, str], str] = {}
+
+	def resolve(value):
+		if isinstance(value, Ref) and (value.external_type, value.external_id) in written:
+			return written[(value.external_type, value.external_id)]
+		if isinstance(value, dict):
+			return {k: resolve(v) for k, v in value.items()}
+		if isinstance(value, list):
+			return [resolve(v) for v in value]
+		return writer.resolve_refs(integration, value)
+
+	mapped = [
+		(entity, record["Id"], MAPPERS[entity](record, context))
+		for entity in MIGRATION_ORDER
+		if QBO_ENTITIES[entity] in records
+		for record in records[QBO_ENTITIES[entity]]
+	]
+	documents = []
+	started = time.perf_counter()
+	for count, (entity, qbo_id, doc) in enumerate(mapped, 1):
+		document = frappe.get_doc({**resolve(doc), "docstatus": 0})
+		document.insert()
+		document.submit()
+		written[(entity, qbo_id)] = document.name
+		documents.append((document.doctype, document.name))
+		if count % commit_every == 0:
+			frappe.db.commit()
+	frappe.db.commit()
+	return time.perf_counter() - started, documents
+
+
+def main() -> None:
+	parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+	parser.add_argument("--transactions", type=int, default=10000)
+	parser.add_argument("--site", default=None, help="default: the bench's default site")
+	parser.add_argument("--seed", type=int, default=7)
+	args = parser.parse_args()
+
+	site = args.site or json.loads(Path("common_site_config.json").read_text())["default_site"]
+	frappe.init(site=site, sites_path=".")
+	frappe.connect()
+	frappe.set_user("Administrator")
+
+	from emulators.qbo import QboEmulator
+	from kraal_connect.connectors.qbo.integration import TRANSACTION_ENTITIES
+	from kraal_connect.connectors.qbo.reconciliation import reconcile_books
+	from tests.bench.qbo_helpers import REALM, connect, delete_document, ensure_company, purge_integration
+
+	work = Path(tempfile.mkdtemp(prefix="kraal-qbo-bench-"))
+	records = generate(args.transactions, work / "realms" / REALM, args.seed)
+	print(
+		f"Generated {args.transactions} transactions: "
+		+ ", ".join(f"{len(rows)} {entity}" for entity, rows in records.items()),
+		flush=True,
+	)
+	discount_accounting = frappe.db.get_single_value("Selling Settings", "enable_discount_accounting")
+	emulator = QboEmulator(work).start()
+	ensure_company(COMPANY, ABBR)
+	integration = connect(emulator.url, company=COMPANY)
+	raw_documents: list = []
+	try:
+		set_entities(integration, TRANSACTION_ENTITIES, 0)
+		masters_time, masters_log = migrate(integration)
+		masters = sum(row.created for row in masters_log.entities)
+		print(f"Connector, masters: {masters} records in {masters_time:.1f} s", flush=True)
+
+		raw_time, raw_documents = insert_raw(integration, records, commit_every=1000)
+		print(
+			f"Raw ERPNext insert + submit: {len(raw_documents)} documents in {raw_time:.1f} s "
+			f"= {len(raw_documents) / raw_time:.2f} documents/s",
+			flush=True,
+		)
+		for doctype, name in reversed(raw_documents):
+			delete_document(doctype, name)
+		frappe.db.commit()
+
+		set_entities(integration, TRANSACTION_ENTITIES, 1)
+		connector_time, log = migrate(integration)
+		created = sum(row.created for row in log.entities if row.entity in TRANSACTION_ENTITIES)
+		failed = sum(row.failed for row in log.entities)
+		print(
+			f"Connector, transactions: {created} documents in {connector_time:.1f} s "
+			f"= {created / connector_time:.2f} documents/s ({failed} failed, {log.api_calls} API calls, "
+			f"status {log.status})",
+			flush=True,
+		)
+		per_document = (connector_time / created) / (raw_time / len(raw_documents))
+		print(f"Connector time per document over raw ERPNext: {100 * per_document - 100:+.1f} %", flush=True)
+		last_day = max(r["TxnDate"] for rows in records.values() for r in rows)
+		result = reconcile_books(integration, last_day)
+		print(
+			f"Reconciliation at {last_day}: {len(result.differences)} differing accounts, "
+			f"{len(result.failed)} failed records",
+			flush=True,
+		)
+	finally:
+		emulator.stop()
+		frappe.db.rollback()
+		for doctype, name in reversed(raw_documents):
+			delete_document(doctype, name)
+		purge_integration(integration)
+		delete_company()
+		frappe.db.set_single_value("Selling Settings", "enable_discount_accounting", discount_accounting)
+		frappe.db.commit()
+		shutil.rmtree(work, ignore_errors=True)
+		frappe.destroy()
+
+
+def delete_company() -> None:
+	"""The benchmark's company goes with what ERPNext made for it (accounts, warehouses …)."""
+	for ledger in ("GL Entry", "Payment Ledger Entry", "Stock Ledger Entry"):
+		frappe.db.delete(ledger, {"company": COMPANY})
+	frappe.delete_doc("Company", COMPANY, force=True, ignore_permissions=True)
+
+
+if __name__ == "__main__":
+	main()

@@ -1,0 +1,372 @@
+"""Amazon on a site: LWA credentials from the Kraal Integration, a customer per marketplace, the FBA
+warehouse, and the Kraal Account Mappings the mappers book to."""
+
+import dataclasses
+
+import frappe
+from frappe import _
+from frappe.utils import getdate
+
+from kraal_connect.connectors.amazon import mapping
+from kraal_connect.connectors.amazon.client import AmazonApi
+from kraal_connect.connectors.amazon.streams import (
+	Listing,
+	catalog_items_stream,
+	fba_inventory_stream,
+	listings_from,
+	orders_stream,
+	settlements_stream,
+)
+from kraal_connect.engine import writer
+from kraal_connect.engine.connector import Connector
+from kraal_connect.engine.errors import SyncError
+from kraal_connect.engine.records import Stream, content_hash
+from kraal_connect.engine.stats import RunStats
+
+MAPPING = "Kraal Account Mapping"
+# What prepare() sets up, as Kraal External Link types (and Sync Log entities when it fails): the
+# customer of a marketplace (by marketplace id), a receivable account in a marketplace's currency (by
+# currency), the warehouse of a fulfilment network (by network).
+MARKETPLACES, RECEIVABLES, FULFILMENT_NETWORKS = "marketplace", "marketplace:receivable", "fulfilment"
+FBA_WAREHOUSE = "Amazon FBA"
+
+
+class AmazonConnector(Connector):
+	vendor = "Amazon"
+	# Inventory and orders first: the catalog describes the listings they met in this run.
+	entities = (mapping.FBA_INVENTORY, mapping.ORDERS, mapping.CATALOG_ITEMS, mapping.SETTLEMENTS)
+	mapping_targets = {
+		mapping.FEE_TYPE: "Account",
+		mapping.ORDER_CHARGE: "Account",
+		mapping.MARKETPLACE: "Customer",
+		mapping.FULFILMENT: "Warehouse",
+		mapping.CLEARING: "Account",
+	}
+
+	def __init__(self, integration, caller=None):
+		super().__init__(integration, caller)
+		self._api: AmazonApi | None = None
+		# The listings (seller SKU, ASIN) this run's inventory and orders met, for the catalog stream.
+		self._listings: list[Listing] = []
+
+	@property
+	def api(self) -> AmazonApi:
+		if self._api is None:
+			doc = self.integration
+			base_url = (doc.api_base_url or "").rstrip("/") or None
+			self._api = AmazonApi(
+				doc.client_id or "",
+				doc.get_password("client_secret", raise_exception=False) or "",
+				doc.get_password("refresh_token", raise_exception=False) or "",
+				region=doc.amazon_region or "na",
+				endpoint=base_url,
+				token_url=f"{base_url}/auth/o2/token" if base_url else None,
+			)
+		return self._api
+
+	@property
+	def marketplace_ids(self) -> list[str]:
+		"""The marketplaces to sync, the home one (catalog, FBA inventory) first."""
+		ids = [line.strip() for line in (self.integration.marketplace_ids or "").splitlines() if line.strip()]
+		if not ids:
+			raise SyncError(
+				_("{0}: Marketplace IDs is empty; enter one per line (Test Connection lists them)").format(
+					self.integration.name
+				)
+			)
+		return ids
+
+	def test_connection(self) -> str:
+		participations = self.caller(self.api.marketplaces)
+		if not participations:
+			return _("Connected, but the seller participates in no marketplace")
+		marketplaces = [p["marketplace"] for p in participations]
+		message = _("Connected to {0}. Marketplaces: {1}").format(
+			participations[0].get("storeName") or _("the seller account"),
+			", ".join(f"{m['name']} ({m['id']}, {m['defaultCurrencyCode']})" for m in marketplaces),
+		)
+		configured = [line.strip() for line in (self.integration.marketplace_ids or "").splitlines()]
+		unknown = [mid for mid in configured if mid and mid not in {m["id"] for m in marketplaces}]
+		if unknown:
+			message += ". " + _("Not participating: {0}").format(", ".join(unknown))
+		return message
+
+	# -- context -----------------------------------------------------------------------------------
+	def prepare(self, stats: RunStats) -> mapping.AmazonContext:
+		company = self.integration.company
+		company_currency = frappe.get_cached_value("Company", company, "default_currency")
+		participating = {p["marketplace"]["id"]: p["marketplace"] for p in self.caller(self.api.marketplaces)}
+		unknown = [mid for mid in self.marketplace_ids if mid not in participating]
+		if unknown:
+			raise SyncError(
+				_(
+					"The seller does not participate in marketplace {0}; Test Connection lists those it does"
+				).format(", ".join(unknown))
+			)
+		for marketplace_id in self.marketplace_ids:
+			try:
+				with writer.isolated():
+					self._marketplace_customer(participating[marketplace_id], company_currency)
+			except Exception as exc:
+				stats.fail(MARKETPLACES, marketplace_id, f"Amazon marketplace {marketplace_id}: {exc}")
+		try:
+			with writer.isolated():
+				self._fba_warehouse()
+		except Exception as exc:
+			stats.fail(FULFILMENT_NETWORKS, "AFN", f"Amazon fulfilment warehouse: {exc}")
+
+		mapped = self._mapped()
+		customers = mapped[mapping.MARKETPLACE]
+		customer_accounts = {
+			customer: account
+			for customer in customers.values()
+			if (account := _party_account(customer, company))
+		}
+		fee_accounts = mapped[mapping.FEE_TYPE]
+		accounts = frappe.get_all(
+			"Account",
+			filters={
+				"name": (
+					"in",
+					[*fee_accounts.values(), *mapped[mapping.CLEARING].values(), *customer_accounts.values()],
+				)
+			},
+			fields=["name", "account_type", "account_currency"],
+		)
+		afn_warehouse = mapped[mapping.FULFILMENT].get("AFN")
+		return mapping.AmazonContext(
+			company=company,
+			company_currency=company_currency,
+			customers=customers,
+			warehouses=mapped[mapping.FULFILMENT],
+			charge_accounts=mapped[mapping.ORDER_CHARGE],
+			fee_accounts=fee_accounts,
+			clearing_accounts=mapped[mapping.CLEARING],
+			receivable_accounts=frozenset(
+				a.name for a in accounts if a.account_type == "Receivable" and a.name in fee_accounts.values()
+			),
+			customer_accounts=customer_accounts,
+			account_currencies={a.name: a.account_currency or company_currency for a in accounts},
+			exchange_rate=_exchange_rate_to(company_currency),
+			item_group=_leaf(
+				"Item Group", frappe.db.get_single_value("Stock Settings", "item_group"), "Products"
+			),
+			stock_uom=_stock_uom(),
+			fba_stock=dict(
+				frappe.get_all(
+					"Bin",
+					filters={"warehouse": afn_warehouse or ""},
+					fields=["item_code", "actual_qty"],
+					as_list=True,
+				)
+			),
+		)
+
+	def _mapped(self) -> dict[str, dict[str, str]]:
+		"""Each mapping key type's filled rows: external key -> target name."""
+		mapped: dict[str, dict[str, str]] = {key_type: {} for key_type in self.mapping_targets}
+		for row in frappe.get_all(
+			MAPPING,
+			filters={"integration": self.integration.name, "target_name": ("is", "set")},
+			fields=["key_type", "external_key", "target_name"],
+		):
+			if row.key_type in mapped:
+				mapped[row.key_type][row.external_key] = row.target_name
+		return mapped
+
+	def _mapping_row(self, key_type: str, key: str, label: str):
+		name = frappe.db.get_value(
+			MAPPING, {"integration": self.integration.name, "key_type": key_type, "external_key": key}
+		)
+		if name:
+			return frappe.get_doc(MAPPING, name)
+		return frappe.get_doc(
+			{
+				"doctype": MAPPING,
+				"integration": self.integration.name,
+				"key_type": key_type,
+				"external_key": key,
+				"external_name": label,
+				"target_doctype": self.mapping_targets[key_type],
+			}
+		)
+
+	def _marketplace_customer(self, marketplace: dict, company_currency: str) -> None:
+		"""The customer a marketplace's orders and settlements book to: the one mapped, else one named
+		after the marketplace (found or created). In a foreign currency it needs a receivable account in
+		that currency: ERPNext books a customer's invoices in the currency of its receivable account."""
+		row = self._mapping_row(mapping.MARKETPLACE, marketplace["name"], marketplace["id"])
+		if row.target_name:
+			return
+		company = self.integration.company
+		currency = marketplace.get("defaultCurrencyCode") or company_currency
+		accounts = []
+		if currency != company_currency:
+			accounts = [{"company": company, "account": self._receivable_account(currency)}]
+		customer = frappe.db.get_value("Customer", {"customer_name": marketplace["name"]})
+		if not customer:
+			customer = self._create(
+				MARKETPLACES,
+				marketplace["id"],
+				{
+					"doctype": "Customer",
+					"customer_name": marketplace["name"],
+					"customer_type": "Company",
+					"customer_group": _leaf("Customer Group", _selling_default("customer_group")),
+					"territory": _leaf("Territory", _selling_default("territory")),
+					"default_currency": currency,
+					"accounts": accounts,
+				},
+			)
+		elif accounts and not _party_account(customer, company):
+			existing = frappe.get_doc("Customer", customer)
+			existing.extend("accounts", accounts)
+			existing.save(ignore_permissions=True)
+		row.target_name = customer
+		row.save(ignore_permissions=True)
+
+	def _receivable_account(self, currency: str) -> str:
+		"""The company's receivable account in a currency: an existing one, else "Debtors <currency>"."""
+		company = self.integration.company
+		existing = frappe.db.get_value(
+			"Account",
+			{"company": company, "account_type": "Receivable", "account_currency": currency, "is_group": 0},
+		)
+		if existing:
+			return existing
+		default = frappe.get_cached_value("Company", company, "default_receivable_account")
+		parent = frappe.db.get_value("Account", default, "parent_account") if default else None
+		if not parent:
+			raise SyncError(
+				_("Company {0} has no default receivable account to put a {1} one beside").format(
+					company, currency
+				)
+			)
+		return self._create(
+			RECEIVABLES,
+			currency,
+			{
+				"doctype": "Account",
+				"account_name": f"Debtors {currency}",
+				"company": company,
+				"parent_account": parent,
+				"account_type": "Receivable",
+				"account_currency": currency,
+			},
+		)
+
+	def _fba_warehouse(self) -> None:
+		"""Amazon's fulfilment network gets a warehouse of its own unless one is mapped."""
+		row = self._mapping_row(mapping.FULFILMENT, "AFN", mapping.FULFILMENT_NAMES["AFN"])
+		if row.target_name:
+			return
+		company = self.integration.company
+		row.target_name = frappe.db.get_value(
+			"Warehouse", {"warehouse_name": FBA_WAREHOUSE, "company": company}
+		) or self._create(
+			FULFILMENT_NETWORKS,
+			"AFN",
+			{
+				"doctype": "Warehouse",
+				"warehouse_name": FBA_WAREHOUSE,
+				"company": company,
+				"parent_warehouse": frappe.db.get_value(
+					"Warehouse", {"company": company, "is_group": 1, "parent_warehouse": ("is", "not set")}
+				),
+			},
+		)
+		# ERPNext keeps each company's warehouse -> account map for the process; it lacks this one.
+		frappe.flags.pop("warehouse_account_map", None)
+		row.save(ignore_permissions=True)
+
+	def _create(self, external_type: str, external_id: str, doc: dict) -> str:
+		"""A document prepare() needs, linked to the integration like the ones its streams write."""
+		writer.ensure(self.integration.name, external_type, external_id, content_hash(doc), doc)
+		return writer.linked_name(self.integration.name, external_type, external_id)
+
+	# -- streams -----------------------------------------------------------------------------------
+	def streams(self) -> list[Stream]:
+		api, marketplace_ids = self.api, self.marketplace_ids
+		home = marketplace_ids[0]
+		return [
+			self._collecting_listings(fba_inventory_stream(api, home)),
+			self._collecting_listings(orders_stream(api, self.caller, marketplace_ids, self._orders_start())),
+			catalog_items_stream(api, self.caller, home, self._listings),
+			settlements_stream(api, self.caller, marketplace_ids),
+		]
+
+	def _orders_start(self) -> str:
+		"""Where the first orders run starts: the Sync Start Date, else the day the integration was made."""
+		start = getdate(self.integration.sync_start_date or self.integration.creation)
+		return f"{start.isoformat()}T00:00:00Z"
+
+	def _collecting_listings(self, stream: Stream) -> Stream:
+		"""The stream, the listings of its records also added to the catalog stream's list."""
+
+		def map_and_collect(record, ctx):
+			known = {listing.seller_sku for listing in self._listings}
+			self._listings += [ln for ln in listings_from([record]) if ln.seller_sku not in known]
+			return stream.map(record, ctx)
+
+		return dataclasses.replace(stream, map=map_and_collect)
+
+
+def _party_account(customer: str, company: str) -> str | None:
+	return frappe.db.get_value(
+		"Party Account", {"parenttype": "Customer", "parent": customer, "company": company}, "account"
+	)
+
+
+def _exchange_rate_to(company_currency: str):
+	def rate(currency: str, day: str) -> float | None:
+		from erpnext.setup.utils import get_exchange_rate
+
+		return get_exchange_rate(currency, company_currency, day) or None
+
+	return rate
+
+
+def _leaf(doctype: str, *preferred: str | None) -> str:
+	"""The first of the preferred tree nodes that exists and is not a group, else the first leaf."""
+	for name in preferred:
+		if name and frappe.db.get_value(doctype, name, "is_group") == 0:
+			return name
+	return frappe.get_all(doctype, filters={"is_group": 0}, order_by="lft", pluck="name", limit=1)[0]
+
+
+def _selling_default(fieldname: str) -> str | None:
+	return frappe.db.get_single_value("Selling Settings", fieldname)
+
+
+def _stock_uom() -> str:
+	for name in (frappe.db.get_single_value("Stock Settings", "stock_uom"), "Nos"):
+		if name and frappe.db.exists("UOM", name):
+			return name
+	return frappe.get_all("UOM", filters={"enabled": 1}, pluck="name", limit=1)[0]
+
+
+def link_sales_order_rows(doc, method: str | None = None) -> None:
+	"""Sales Invoice before_validate: rows the engine wrote against a Sales Order get the Sales Order
+	row they bill (so_detail), so the order counts as billed and, when the invoice moves stock, as
+	delivered. A mapper cannot name that row: the order is written in the same run.
+
+	Each row takes the first unused order row of the same item, preferring one of the same quantity.
+	"""
+	if not doc.flags.kraal_inbound:
+		return
+	unused: dict[str, list] = {}
+	for row in doc.items:
+		if not row.sales_order or row.so_detail:
+			continue
+		if row.sales_order not in unused:
+			unused[row.sales_order] = frappe.get_all(
+				"Sales Order Item",
+				filters={"parent": row.sales_order, "parenttype": "Sales Order"},
+				fields=["name", "item_code", "qty"],
+				order_by="idx",
+			)
+		candidates = [c for c in unused[row.sales_order] if c.item_code == row.item_code]
+		match = next((c for c in candidates if c.qty == row.qty), candidates[0] if candidates else None)
+		if match:
+			row.so_detail = match.name
+			unused[row.sales_order].remove(match)

@@ -1,0 +1,107 @@
+"""Shopify's webhooks on a site: the guest endpoint Shopify delivers to, and the buttons that subscribe the
+store to it and remove the subscriptions."""
+
+import frappe
+from frappe import _
+
+from kraal_connect.api import check_can_configure
+from kraal_connect.connectors.shopify.client import WEBHOOK_TOPICS
+from kraal_connect.connectors.shopify.integration import ShopifyConnector
+from kraal_connect.connectors.shopify.webhooks import SHOP_HEADER, UNINSTALLED, header, parse, webhook_id
+from kraal_connect.engine import webhooks
+from kraal_connect.engine.errors import SyncError, WebhookRejected
+
+WEBHOOK_METHOD = "kraal_connect.connectors.shopify.endpoints.webhook"
+
+
+def webhook_url() -> str:
+	return frappe.utils.get_url(f"/api/method/{WEBHOOK_METHOD}")
+
+
+@frappe.whitelist(allow_guest=True, methods=["POST"])
+def webhook():
+	"""Verify Shopify's signature over the raw body, queue the record it names and answer at once.
+
+	Every Shopify integration of the store whose secret signed the delivery takes it (a store may feed
+	several companies); a delivery no integration's secret signed is refused.
+	"""
+	body = frappe.request.get_data()
+	headers = frappe.request.headers
+	verified = accepted = False
+	for name in _integrations_of(header(headers, SHOP_HEADER)):
+		doc = frappe.get_doc("Kraal Integration", name)
+		try:
+			work = parse(body, headers, doc.get_password("webhook_secret", raise_exception=False) or "")
+		except WebhookRejected:
+			continue
+		verified = True
+		accepted = _act_on(doc, work, webhook_id(headers)) or accepted
+	if not verified:
+		frappe.local.response.http_status_code = 401
+	return {"accepted": accepted}
+
+
+def _integrations_of(shop_domain: str | None) -> list[str]:
+	"""The Shopify integrations of a store; the domain as Shopify sends it (x.myshopify.com)."""
+	domain = (shop_domain or "").strip().lower()
+	if not domain:
+		return []
+	return frappe.get_all(
+		"Kraal Integration",
+		filters={"vendor": "Shopify", "external_account": domain},
+		order_by="creation",
+		pluck="name",
+	)
+
+
+def _act_on(doc, work, delivery_id: str | None) -> bool:
+	"""Queue the work of a verified delivery; False when it was delivered before or is not synced here."""
+	if work is None or not doc.enabled:
+		return False
+	if work.topic == UNINSTALLED:
+		doc.db_set(
+			{
+				"enabled": 0,
+				"status": "Disconnected",
+				"status_reason": _("Shopify: the app was uninstalled from the store"),
+				"webhooks_registered": 0,
+			}
+		)
+		return True
+	if work.entity not in ShopifyConnector(doc).webhook_entities():
+		return False
+	return webhooks.accept(doc.name, delivery_id, work.entity, work.external_id)
+
+
+@frappe.whitelist(methods=["POST"])
+def register_webhooks(integration: str) -> str:
+	"""Subscribe the store's webhooks to this site (the topics it lacks; safe to repeat)."""
+	connector = _connector(integration)
+	if not connector.integration.get_password("webhook_secret", raise_exception=False):
+		frappe.throw(_("Set the Webhook Secret (the app's API secret key) first: it checks every delivery"))
+	try:
+		created = connector.api.subscribe_webhooks(webhook_url(), WEBHOOK_TOPICS)
+	except SyncError as exc:
+		frappe.throw(_("Shopify did not subscribe the webhooks: {0}").format(exc))
+	# Deliveries are matched to integrations by the domain Shopify sends (x.myshopify.com).
+	connector.integration.db_set({"webhooks_registered": 1, "external_account": connector.api.shop_domain})
+	return _("{0} webhook subscriptions created for {1}").format(len(created), webhook_url())
+
+
+@frappe.whitelist(methods=["POST"])
+def unregister_webhooks(integration: str) -> str:
+	"""Remove every subscription that delivers to this site; polling alone keeps the store in sync."""
+	connector = _connector(integration)
+	try:
+		removed = connector.api.unsubscribe_webhooks(webhook_url())
+	except SyncError as exc:
+		frappe.throw(_("Shopify did not remove the webhooks: {0}").format(exc))
+	connector.integration.db_set("webhooks_registered", 0)
+	return _("{0} webhook subscriptions removed").format(len(removed))
+
+
+def _connector(integration: str) -> ShopifyConnector:
+	doc = check_can_configure(integration)
+	if doc.vendor != "Shopify":
+		frappe.throw(_("{0} is not a Shopify integration").format(integration))
+	return ShopifyConnector(doc)

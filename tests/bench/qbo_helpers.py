@@ -1,0 +1,208 @@
+"""QuickBooks Online on a real site: its own company, the emulator on a private copy of the dataset,
+an integration connected through the real OAuth flow, and a purge of everything a test wrote."""
+
+import json
+import shutil
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import frappe
+import pytest
+import requests
+
+from emulators.qbo import QboEmulator
+from kraal_connect.connectors.qbo.oauth import authorization_url, callback
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "qbo"
+REALM = "9130357766900001"
+COMPANY = "Kraal QBO Co"
+ABBR = "KQC"
+CLIENT_SECRET = "qbo-secret-never-logged"
+LINK = "Kraal External Link"
+LEDGERS = ("GL Entry", "Payment Ledger Entry", "Stock Ledger Entry", "Repost Item Valuation")
+
+
+@pytest.fixture(scope="module")
+def qbo_company():
+	ensure_company()
+	discount_accounting = frappe.db.get_single_value("Selling Settings", "enable_discount_accounting")
+	yield COMPANY
+	frappe.db.set_single_value("Selling Settings", "enable_discount_accounting", discount_accounting)
+	delete_fiscal_years_of(COMPANY)
+	frappe.db.commit()
+
+
+@pytest.fixture
+def qbo_data(tmp_path) -> Path:
+	return Path(shutil.copytree(FIXTURES, tmp_path / "qbo"))
+
+
+@pytest.fixture
+def qbo_emulator(qbo_data):
+	emulator = QboEmulator(qbo_data).start()
+	yield emulator
+	emulator.stop()
+
+
+@pytest.fixture
+def by_hand() -> list[tuple[str, str]]:
+	"""(doctype, name) of documents a test makes itself, purged with the integration."""
+	return []
+
+
+@pytest.fixture
+def qbo_integration(qbo_company, qbo_emulator, by_hand):
+	"""An integration connected to the emulator's company; purged afterwards with all it wrote."""
+	name = connect(qbo_emulator.url)
+	yield name
+	purge_integration(name, also=tuple(by_hand))
+
+
+def ensure_company(company: str = COMPANY, abbr: str = ABBR) -> None:
+	if not frappe.db.exists("Company", company):
+		frappe.get_doc(
+			{
+				"doctype": "Company",
+				"company_name": company,
+				"abbr": abbr,
+				"default_currency": "USD",
+				"country": "United States",
+				"chart_of_accounts": "Standard",
+			}
+		).insert()
+		frappe.db.commit()
+
+
+def connect(emulator_url: str, company: str = COMPANY, **fields) -> str:
+	"""A QuickBooks integration connected as a person would: Intuit's consent page (the emulator's
+	answers at once) redirects to the callback with the code, the state and the company."""
+	name = f"QBO {frappe.generate_hash(length=6)}"
+	frappe.get_doc(
+		{
+			"doctype": "Kraal Integration",
+			"integration_name": name,
+			"vendor": "QuickBooks Online",
+			"company": company,
+			"client_id": "kraal-bench",
+			"client_secret": CLIENT_SECRET,
+			"webhook_secret": QboEmulator.verifier_token,
+			"api_base_url": emulator_url,
+			**fields,
+		}
+	).insert()
+	frappe.db.commit()
+	consent = requests.get(authorization_url(name), allow_redirects=False, timeout=10)
+	answer = {k: v[0] for k, v in parse_qs(urlsplit(consent.headers["Location"]).query).items()}
+	frappe.local.response = frappe._dict()
+	callback(code=answer["code"], state=answer["state"], realmId=answer["realmId"])
+	assert frappe.local.response.get("type") == "redirect", frappe.local.response
+	frappe.db.commit()
+	return name
+
+
+def purge_integration(name: str, also: tuple[tuple[str, str], ...] = ()) -> None:
+	"""Remove every document the integration wrote (and `also`), with their ledger entries, the
+	last written first, then its links, mappings, logs and the integration."""
+	frappe.db.rollback()
+	written = frappe.get_all(
+		LINK,
+		filters={"integration": name},
+		fields=["reference_doctype", "reference_name"],
+		order_by="creation desc",
+	)
+	documents = list(also) + [(w.reference_doctype, w.reference_name) for w in written]
+	documents += amendment_chains(documents)
+	accounts = [d for d in documents if d[0] == "Account"]
+	for doctype, docname in dict.fromkeys(d for d in documents if d[0] != "Account"):
+		delete_document(doctype, docname)
+	for doctype in (LINK, "Kraal Account Mapping", "Kraal Sync Log"):
+		frappe.db.delete(doctype, {"integration": name})
+	for _, account in dict.fromkeys(accounts):
+		if frappe.db.exists("Account", account):
+			frappe.delete_doc("Account", account, force=True, ignore_permissions=True)
+	frappe.delete_doc("Kraal Integration", name, force=True)
+	frappe.db.commit()
+
+
+def amendment_chains(documents: list[tuple[str, str]]) -> list[tuple[str, str]]:
+	"""The documents the given ones amended (cancelled versions the links moved away from)."""
+	earlier = []
+	for doctype, docname in documents:
+		meta = frappe.get_meta(doctype)
+		while meta.has_field("amended_from") and docname:
+			docname = frappe.db.get_value(doctype, docname, "amended_from")
+			if docname:
+				earlier.append((doctype, docname))
+	return earlier
+
+
+def delete_document(doctype: str, name: str) -> None:
+	"""Straight from the tables: a test's documents go whatever their state, ledgers included."""
+	if not frappe.db.exists(doctype, name):
+		return
+	for ledger in LEDGERS:
+		frappe.db.delete(ledger, {"voucher_type": doctype, "voucher_no": name})
+	frappe.db.delete("Payment Ledger Entry", {"against_voucher_type": doctype, "against_voucher_no": name})
+	if doctype == "Item":
+		for dependant in ("Bin", "Item Price", "Stock Ledger Entry"):
+			frappe.db.delete(dependant, {"item_code": name})
+	if doctype in ("Address", "Contact"):
+		frappe.db.delete("Dynamic Link", {"parenttype": doctype, "parent": name})
+	for table in frappe.get_meta(doctype).get_table_fields():
+		frappe.db.delete(table.options, {"parenttype": doctype, "parent": name})
+	frappe.db.delete(doctype, {"name": name})
+
+
+def delete_fiscal_years_of(company: str) -> None:
+	"""Fiscal years created for this company alone."""
+	for year in frappe.get_all("Fiscal Year Company", filters={"company": company}, pluck="parent"):
+		if frappe.get_all("Fiscal Year Company", filters={"parent": year}, pluck="company") == [company]:
+			frappe.delete_doc("Fiscal Year", year, force=True, ignore_permissions=True)
+
+
+def source_records(qbo_data: Path, entity: str) -> list[dict]:
+	"""What QBO holds, read from the emulator's dataset."""
+	body = json.loads((qbo_data / "realms" / REALM / f"{entity}.json").read_text())
+	return body["QueryResponse"][entity]
+
+
+def latest_log(integration: str):
+	name = frappe.get_all(
+		"Kraal Sync Log",
+		filters={"integration": integration},
+		order_by="creation desc",
+		limit=1,
+		pluck="name",
+	)[0]
+	return frappe.get_doc("Kraal Sync Log", name)
+
+
+def counts(log) -> dict[str, tuple[int, int, int, int, int, int]]:
+	"""entity -> (fetched, created, updated, cancelled, skipped, failed)"""
+	return {
+		r.entity: (r.fetched, r.created, r.updated, r.cancelled, r.skipped, r.failed) for r in log.entities
+	}
+
+
+def linked(integration: str, external_type: str, external_id: str):
+	name = frappe.db.get_value(
+		LINK,
+		{"integration": integration, "external_type": external_type, "external_id": external_id},
+		["reference_doctype", "reference_name", "external_version"],
+		as_dict=True,
+	)
+	return frappe.get_doc(name.reference_doctype, name.reference_name) if name else None
+
+
+def gl_balances(company: str) -> dict[str, Decimal]:
+	"""Debit - credit per account from the company's live GL entries."""
+	balances: dict[str, Decimal] = defaultdict(Decimal)
+	for row in frappe.get_all(
+		"GL Entry",
+		filters={"company": company, "is_cancelled": 0},
+		fields=["account", "debit", "credit"],
+	):
+		balances[row.account] += Decimal(str(row.debit)) - Decimal(str(row.credit))
+	return {k: v for k, v in balances.items() if v}

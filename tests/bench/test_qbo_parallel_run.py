@@ -1,0 +1,272 @@
+"""The parallel run: QBO's changes come over through CDC, ERPNext's go to QBO, nothing echoes; then
+the cut-over. And the connection itself: OAuth, token rotation, webhooks."""
+
+import json
+
+import frappe
+import pytest
+import requests
+from frappe.utils import today
+from frappe.utils.background_jobs import get_job
+from werkzeug.test import EnvironBuilder
+
+from emulators.qbo import QboEmulator
+from kraal_connect.connectors.qbo.client import QboApi, QboOAuth, Tokens
+from kraal_connect.connectors.qbo.oauth import callback, webhook
+from kraal_connect.connectors.qbo.reconciliation import reconcile_books
+from kraal_connect.engine import pending
+from kraal_connect.engine.outbound import PUSH, push_pending
+from kraal_connect.engine.runner import run_integration
+from tests.bench.qbo_helpers import (
+	COMPANY,
+	REALM,
+	counts,
+	latest_log,
+	linked,
+)
+
+pytest_plugins = ["tests.bench.qbo_helpers"]
+
+CHANNEL = "documents"
+ACME, CONSULTING = "1", "1"  # QBO ids of a customer and a service item
+
+
+@pytest.fixture
+def parallel_run(qbo_integration):
+	"""A migrated company, switched to the parallel run."""
+	run_integration(qbo_integration, "Manual")
+	assert latest_log(qbo_integration).status == "Success"
+	set_mode(qbo_integration, "Parallel-run")
+	return qbo_integration
+
+
+def set_mode(integration: str, mode: str, **fields) -> None:
+	doc = frappe.get_doc("Kraal Integration", integration)
+	doc.update({"qbo_mode": mode, **fields})
+	doc.save()
+	frappe.db.commit()
+
+
+def source(integration: str, emulator: QboEmulator) -> QboApi:
+	"""QBO as its own users change it: the accounting API with the integration's access token."""
+	doc = frappe.get_doc("Kraal Integration", integration)
+	oauth = QboOAuth("someone", "else", "https://example.invalid/cb", base_url=emulator.url)
+	return QboApi(oauth, REALM, Tokens(doc.get_password("access_token"), ""), timeout=10)
+
+
+def sales_invoice(customer: str, item_code: str, qty: float, rate: float):
+	invoice = frappe.get_doc(
+		{
+			"doctype": "Sales Invoice",
+			"company": COMPANY,
+			"customer": customer,
+			"posting_date": today(),
+			"due_date": today(),
+			"items": [{"item_code": item_code, "qty": qty, "rate": rate}],
+		}
+	)
+	invoice.insert()
+	invoice.submit()
+	frappe.db.commit()
+	return invoice
+
+
+def test_cdc_updates_cancels_and_creates_exactly_what_changed_at_the_source(parallel_run, qbo_emulator):
+	qbo = source(parallel_run, qbo_emulator)
+	edited = qbo.update("Invoice", {"Id": "132", "SyncToken": "0", "PrivateNote": "Lieferschein 7"})
+	qbo.delete("Invoice", "131", "0")
+	new = qbo.create(
+		"Invoice",
+		{
+			"CustomerRef": {"value": ACME},
+			"TxnDate": today(),
+			"Line": [
+				{
+					"DetailType": "SalesItemLineDetail",
+					"Amount": 450,
+					"SalesItemLineDetail": {"ItemRef": {"value": CONSULTING}, "Qty": 3, "UnitPrice": 150},
+				}
+			],
+		},
+	)
+	before = linked(parallel_run, "invoice", "132")
+	deleted = linked(parallel_run, "invoice", "131")
+
+	run_integration(parallel_run, "Manual")
+	log = latest_log(parallel_run)
+	assert log.status == "Success", [(f.entity, f.external_id, f.message) for f in log.failures]
+	changed = {entity: c for entity, c in counts(log).items() if c[0]}
+	assert changed == {"invoice": (3, 1, 1, 1, 0, 0)}
+
+	amended = linked(parallel_run, "invoice", "132")
+	assert (amended.amended_from, amended.docstatus) == (before.name, 1)
+	assert amended.remarks == "QuickBooks Invoice 1004: Lieferschein 7"
+	assert frappe.db.get_value("Sales Invoice", before.name, "docstatus") == 2
+	assert (
+		frappe.db.get_value("Kraal External Link", {"reference_name": amended.name}, "external_version")
+		== (edited["SyncToken"])
+	)
+	assert frappe.db.get_value("Sales Invoice", deleted.name, "docstatus") == 2
+	created = linked(parallel_run, "invoice", new["Id"])
+	assert (created.docstatus, created.grand_total, created.customer) == (1, 450, "Acme Hardware")
+	# Nothing the CDC wrote waits to go back to QBO.
+	assert pending.waiting(PUSH, parallel_run, CHANNEL) == []
+	assert reconcile_books(parallel_run, today()).differences == []
+
+	run_integration(parallel_run, "Manual")  # the overlap reads the same changes again: nothing happens
+	assert {c[1:4] for c in counts(latest_log(parallel_run)).values()} == {(0, 0, 0)}
+
+
+def test_an_invoice_made_in_erpnext_reaches_qbo_once_and_does_not_come_back(
+	parallel_run, qbo_emulator, by_hand
+):
+	invoice = sales_invoice("Acme Hardware", "Consulting", 2, 150)
+	by_hand.append(("Sales Invoice", invoice.name))
+	assert pending.waiting(PUSH, parallel_run, CHANNEL) == [f"Sales Invoice::{invoice.name}"]
+	push_pending(parallel_run, CHANNEL)
+	log = latest_log(parallel_run)
+	assert (log.trigger, log.status, counts(log)) == (
+		"ERPNext Change",
+		"Success",
+		{"Sales Invoice": (0, 1, 0, 0, 0, 0)},
+	)
+	pushed = [
+		i
+		for i in qbo_emulator.realms[REALM].records["Invoice"].values()
+		if i.get("PrivateNote") == f"ERPNext {invoice.name}"
+	]
+	assert len(pushed) == 1
+	assert (pushed[0]["CustomerRef"], pushed[0]["TotalAmt"]) == ({"value": ACME}, 300)
+	assert linked(parallel_run, "invoice", pushed[0]["Id"]).name == invoice.name
+	assert push_pending(parallel_run, CHANNEL) is None  # nothing waits any more
+
+	run_integration(parallel_run, "Manual")
+	assert counts(latest_log(parallel_run))["invoice"] == (1, 0, 0, 0, 1, 0)
+	assert frappe.db.count("Sales Invoice", {"company": COMPANY, "posting_date": today()}) == 1
+	assert reconcile_books(parallel_run, today()).differences == []
+
+	invoice.reload()
+	invoice.cancel()
+	frappe.db.commit()
+	push_pending(parallel_run, CHANNEL)
+	assert counts(latest_log(parallel_run)) == {"Sales Invoice": (0, 0, 0, 1, 0, 0)}
+	assert pushed[0]["Id"] not in qbo_emulator.realms[REALM].records["Invoice"]
+	run_integration(parallel_run, "Manual")  # QBO reports the deletion it was told of
+	assert counts(latest_log(parallel_run))["invoice"] == (1, 0, 0, 0, 1, 0)
+
+
+def test_both_sides_changed_is_held_for_review_and_listed(parallel_run, qbo_emulator):
+	set_mode(parallel_run, "Parallel-run", conflict_rule="Hold for Review")
+	qbo = source(parallel_run, qbo_emulator)
+	qbo.update("Invoice", {"Id": "132", "SyncToken": "0", "PrivateNote": "changed in QuickBooks"})
+	invoice = linked(parallel_run, "invoice", "132")
+	frappe.db.set_value("Sales Invoice", invoice.name, "remarks", "changed in ERPNext")
+	frappe.db.commit()
+
+	run_integration(parallel_run, "Manual")
+	log = latest_log(parallel_run)
+	assert log.status == "Partial"
+	assert [(f.entity, f.external_id, f.kind) for f in log.failures] == [("invoice", "132", "Conflict")]
+	assert "held for review" in log.failures[0].message
+	assert frappe.db.get_value("Sales Invoice", invoice.name, ["docstatus", "remarks"]) == (
+		1,
+		"changed in ERPNext",
+	)
+
+
+def test_the_cut_over_stops_both_directions_and_keeps_the_links(parallel_run, qbo_emulator, by_hand):
+	links = frappe.db.count("Kraal External Link", {"integration": parallel_run})
+	set_mode(parallel_run, "Migration Complete")
+	invoice = sales_invoice("Acme Hardware", "Consulting", 1, 150)
+	by_hand.append(("Sales Invoice", invoice.name))
+	assert pending.waiting(PUSH, parallel_run, CHANNEL) == []
+	source(parallel_run, qbo_emulator).update(
+		"Invoice", {"Id": "132", "SyncToken": "0", "PrivateNote": "late"}
+	)
+	run_integration(parallel_run, "Manual")
+	assert counts(latest_log(parallel_run)) == {}
+	assert frappe.db.count("Kraal External Link", {"integration": parallel_run}) == links
+
+
+def call_webhook(body: bytes, signature: str | None):
+	headers = {"Content-Type": "application/json"}
+	if signature:
+		headers["intuit-signature"] = signature
+	frappe.local.request = EnvironBuilder(method="POST", data=body, headers=headers).get_request()
+	frappe.local.response = frappe._dict()
+	result = webhook()
+	return result, frappe.local.response.get("http_status_code", 200)
+
+
+def test_a_signed_webhook_brings_the_next_cdc_forward_and_a_forged_one_is_refused(parallel_run, qbo_emulator):
+	body = json.dumps(
+		{
+			"eventNotifications": [
+				{
+					"realmId": REALM,
+					"dataChangeEvent": {
+						"entities": [{"name": "Invoice", "id": "132", "operation": "Update"}]
+					},
+				}
+			]
+		}
+	).encode()
+	job_id = f"kraal_sync::{parallel_run}"
+	try:
+		assert call_webhook(body, None) == ({"accepted": False}, 401)
+		assert call_webhook(body, qbo_emulator.sign_webhook(body + b" ")) == ({"accepted": False}, 401)
+		assert get_job(job_id) is None
+		assert call_webhook(body, qbo_emulator.sign_webhook(body)) == ({"accepted": True}, 200)
+		assert get_job(job_id).kwargs["kwargs"] == {"integration": parallel_run, "trigger": "Webhook"}
+	finally:
+		job = get_job(job_id)
+		if job:
+			job.delete()
+
+
+def test_a_rotated_refresh_token_is_stored_with_the_run(qbo_integration, qbo_emulator):
+	doc = frappe.get_doc("Kraal Integration", qbo_integration)
+	first_refresh = doc.get_password("refresh_token")
+	qbo_emulator.expire_access_tokens()
+	run_integration(qbo_integration, "Manual")
+	assert latest_log(qbo_integration).status == "Success"
+	doc = frappe.get_doc("Kraal Integration", qbo_integration)
+	assert doc.get_password("refresh_token") not in ("", first_refresh)
+	assert set(doc.refresh_token) == {"*"}  # only the Password store holds it
+	refused = requests.post(
+		f"{qbo_emulator.url}/oauth2/v1/tokens/bearer",
+		data={"grant_type": "refresh_token", "refresh_token": first_refresh},
+		auth=("kraal-bench", "secret"),
+		timeout=10,
+	)
+	assert refused.json()["error"] == "invalid_grant"  # Intuit let the old one go
+	qbo_emulator.expire_access_tokens()
+	run_integration(qbo_integration, "Manual")  # and the stored one works
+	assert latest_log(qbo_integration).status == "Success"
+
+
+def test_an_access_token_refused_after_a_refresh_needs_reauthentication(qbo_integration, qbo_emulator):
+	rejected = {
+		"fault": {"error": [{"message": "AuthenticationFailed", "code": "3200"}], "type": "AUTHENTICATION"}
+	}
+	qbo_emulator.add_fault(path=f"/v3/company/{REALM}/*", status=401, body=rejected, times=0)
+	qbo_emulator.requests.clear()
+	run_integration(qbo_integration, "Manual")
+	status, reason = frappe.db.get_value("Kraal Integration", qbo_integration, ["status", "status_reason"])
+	assert status == "Needs Re-authentication"
+	assert "connect the company again" in reason
+	assert latest_log(qbo_integration).status == "Failed"
+	assert run_integration(qbo_integration, "Scheduler") is None
+	requests_made = [r["path"] for r in qbo_emulator.requests]
+	assert requests_made.count("/oauth2/v1/tokens/bearer") == 1  # refreshed once, not again
+
+
+def test_a_callback_without_the_state_it_was_sent_is_refused(qbo_integration):
+	frappe.local.response = frappe._dict()
+	callback(code="emu-code-x", state="forged", realmId=REALM)
+	assert frappe.local.response.get("http_status_code") == 400
+	frappe.local.response = frappe._dict()
+
+
+def test_the_suite_leaves_no_quickbooks_integration_behind():
+	assert frappe.get_all("Kraal Integration", filters={"company": COMPANY}) == []
