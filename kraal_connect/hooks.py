@@ -23,7 +23,7 @@ _PUSH_EVENTS = {
 	for event in ("on_update", "on_submit", "on_update_after_submit", "on_cancel")
 }
 doc_events = {
-	doctype: _PUSH_EVENTS
+	doctype: dict(_PUSH_EVENTS)
 	for doctype in (
 		"Customer",
 		"Supplier",
@@ -35,3 +35,5 @@ doc_events = {
 		"Stock Ledger Entry",
 	)
 }
+# Invoice rows the engine writes against a Sales Order learn which order row they bill.
+doc_events["Sales Invoice"]["before_validate"] = "kraal_connect.engine.document_rows.link_sales_order_rows"

@@ -13,6 +13,11 @@ class TransientError(SyncError):
 		self.retry_after = retry_after
 
 
+class PageLost(TransientError):
+	"""The database threw away the page's uncommitted writes (a deadlock rolls back the whole
+	transaction, savepoints and all); the page is written again from its cursor."""
+
+
 class AuthenticationError(SyncError):
 	"""The stored credentials no longer work; a person has to reconnect the integration."""
 

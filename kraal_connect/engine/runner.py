@@ -86,9 +86,11 @@ def _run(doc, trigger: str, work: Callable) -> str:
 		work(connector, context, SiteStore(doc, log), caller, stats)
 	except AuthenticationError as exc:
 		frappe.db.rollback()
+		log.reload()
 		outcome = ("Failed", "Needs Re-authentication", redact(str(exc), secrets))
 	except Exception as exc:
 		frappe.db.rollback()
+		log.reload()
 		frappe.log_error(
 			title=f"Kraal sync of {doc.name} failed", message=redact(frappe.get_traceback(), secrets)
 		)

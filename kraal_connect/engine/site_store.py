@@ -4,6 +4,7 @@ import frappe
 from frappe.utils import now_datetime
 
 from kraal_connect.engine import writer
+from kraal_connect.engine.errors import PageLost
 from kraal_connect.engine.records import Change, Stream, Target, external_type
 from kraal_connect.engine.stats import RunStats, combined_outcome
 from kraal_connect.engine.sync_log import SyncLog
@@ -40,12 +41,20 @@ class SiteStore:
 			return writer.remove(self.integration.name, stream.entity, change.external_id, stream.lock_reason)
 
 	def checkpoint(self, entity: str, cursor: str | None, stats: RunStats) -> None:
-		row = self.integration.entity_row(entity)
-		row.cursor, row.last_synced = cursor, now_datetime()
-		row.db_update()
-		self.save(stats)
+		try:
+			row = self.integration.entity_row(entity)
+			row.cursor, row.last_synced = cursor, now_datetime()
+			row.db_update()
+			self.save(stats)
+		except frappe.QueryDeadlockError as exc:
+			raise PageLost(f"database deadlock: {exc}") from exc
 
 	def save(self, stats: RunStats) -> None:
 		"""Commit what was written with the counts that tell of it."""
 		self.log.save(stats)
 		frappe.db.commit()
+
+	def rollback(self) -> None:
+		frappe.db.rollback()
+		self.log.reload()
+		self.integration.reload()

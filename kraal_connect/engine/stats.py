@@ -1,4 +1,4 @@
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # When a record writes several documents, the record's outcome is the strongest of theirs.
 OUTCOMES = ("created", "updated", "cancelled", "skipped")
@@ -52,6 +52,15 @@ class RunStats:
 	) -> None:
 		self.entity(entity).failed += 1
 		self.failures.append(Failure(entity, external_id, message, kind, mapping))
+
+	def snapshot(self) -> tuple:
+		return {k: replace(v) for k, v in self.counts.items()}, len(self.failures)
+
+	def restore(self, snapshot: tuple) -> None:
+		"""Back to a snapshot: the counts of a page that is written again are counted once."""
+		counts, failures = snapshot
+		self.counts = counts
+		del self.failures[failures:]
 
 	@property
 	def status(self) -> str:

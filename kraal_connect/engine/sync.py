@@ -7,6 +7,7 @@ from kraal_connect.engine.errors import (
 	AuthenticationError,
 	ConflictError,
 	MissingMappingError,
+	PageLost,
 	RecordError,
 	SyncError,
 	as_transient,
@@ -28,6 +29,12 @@ class Store(Protocol):
 	def checkpoint(self, entity: str, cursor: str | None, stats: RunStats) -> None:
 		"""Make the page's writes, the new cursor and the counts durable together."""
 
+	def rollback(self) -> None:
+		"""Drop what was written since the last checkpoint."""
+
+
+PAGE_ATTEMPTS = 3
+
 
 def apply_change(stream: Stream, change: Change, store: Store, context: Any, stats: RunStats) -> None:
 	"""One record, isolated: whatever goes wrong with it is written down and the run goes on."""
@@ -37,6 +44,8 @@ def apply_change(stream: Stream, change: Change, store: Store, context: Any, sta
 		else:
 			targets = as_targets(stream.map(change.record, context))
 			outcome = store.write(stream, change, targets) if targets else "skipped"
+	except PageLost:
+		raise
 	except MissingMappingError as exc:
 		stats.fail(stream.entity, change.external_id, str(exc), mapping=(exc.mapping_type, exc.key))
 	except ConflictError as exc:
@@ -60,11 +69,20 @@ def sync_stream(
 	cursor = store.cursor(stream.entity)
 	while True:
 		page = caller(stream.fetch, cursor)
-		stats.entity(stream.entity).fetched += len(page.changes)
-		for change in page.changes:
-			apply_change(stream, change, store, context, stats)
-		stats.api_calls = caller.calls
-		store.checkpoint(stream.entity, page.next_cursor, stats)
+		for attempt in range(1, PAGE_ATTEMPTS + 1):
+			before = stats.snapshot()
+			try:
+				stats.entity(stream.entity).fetched += len(page.changes)
+				for change in page.changes:
+					apply_change(stream, change, store, context, stats)
+				stats.api_calls = caller.calls
+				store.checkpoint(stream.entity, page.next_cursor, stats)
+				break
+			except PageLost:
+				store.rollback()
+				stats.restore(before)
+				if attempt == PAGE_ATTEMPTS:
+					raise
 		if on_page:
 			on_page(stream.entity, stats)
 		if not page.has_more:

@@ -23,6 +23,10 @@ class SyncLog:
 		)
 		self.doc.insert(ignore_permissions=True)
 
+	def reload(self) -> None:
+		"""After a rollback: the log as last committed, so the next save does not clash with it."""
+		self.doc.reload()
+
 	def save(self, stats: RunStats, status: str = "Running", message: str | None = None) -> None:
 		doc = self.doc
 		doc.status = status

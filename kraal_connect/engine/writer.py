@@ -8,7 +8,7 @@ from typing import Any
 import frappe
 from frappe.utils import flt, get_datetime, getdate, now_datetime
 
-from kraal_connect.engine.errors import ConflictError, RecordError
+from kraal_connect.engine.errors import ConflictError, PageLost, RecordError
 from kraal_connect.engine.records import Ref
 
 LINK = "Kraal External Link"
@@ -26,7 +26,9 @@ def isolated() -> Iterator[None]:
 	frappe.db.savepoint(savepoint)
 	try:
 		yield
-	except BaseException:
+	except BaseException as exc:
+		if isinstance(exc, frappe.QueryDeadlockError):
+			raise PageLost(f"database deadlock: {exc}") from exc
 		frappe.db.rollback(save_point=savepoint)
 		raise
 	else:

@@ -3,7 +3,6 @@ site as it found it. The suite has a company of its own, so the purge may clear 
 
 import json
 import time
-from contextlib import contextmanager
 from decimal import Decimal
 from functools import wraps
 from pathlib import Path
@@ -203,15 +202,16 @@ def stock_the_knife() -> None:
 
 
 def retrying_deadlocks(purge_step):
-	"""Other suites post stock on the same site at the same time: MariaDB may pick a purge as the victim
-	of a deadlock (rolling all of it back), so it starts over."""
+	"""Other suites write to the same site at the same time (stock ledgers, the warehouse and account
+	trees, which every company shares): MariaDB may make a purge the victim of a deadlock or a lock it
+	cannot wait for, rolling all of it back, so it starts over."""
 
 	@wraps(purge_step)
 	def run(*args):
 		for attempt in range(5):
 			try:
 				return purge_step(*args)
-			except frappe.QueryDeadlockError:
+			except (frappe.QueryDeadlockError, frappe.QueryTimeoutError):
 				frappe.db.rollback()
 				time.sleep(0.5 * (attempt + 1))
 		return purge_step(*args)
@@ -319,21 +319,3 @@ def on_hand(data_dir: Path) -> dict[str, int]:
 	"""What Amazon holds in its fulfilment centres: total less inbound, per seller SKU."""
 	summaries = json.loads((data_dir / "inventory" / f"{US}.json").read_text())["payload"]
 	return {s["sellerSku"]: mapping.on_hand_quantity(s) for s in summaries["inventorySummaries"]}
-
-
-# The hooks.py line this suite needs (asked of the lead): until it is there, the suite registers the
-# same hook in its own process, so the Sales Invoices it checks are written the way a site writes them.
-SALES_INVOICE_HOOK = "kraal_connect.connectors.amazon.integration.link_sales_order_rows"
-
-
-@contextmanager
-def sales_invoice_hook():
-	events = frappe.get_doc_hooks().setdefault("Sales Invoice", {}).setdefault("before_validate", [])
-	added = SALES_INVOICE_HOOK not in events
-	if added:
-		events.append(SALES_INVOICE_HOOK)
-	try:
-		yield
-	finally:
-		if added:
-			events.remove(SALES_INVOICE_HOOK)

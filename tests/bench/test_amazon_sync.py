@@ -34,7 +34,6 @@ from tests.bench.amazon_helpers import (
 	on_hand,
 	order_total,
 	purge,
-	sales_invoice_hook,
 	source_orders,
 	stock_the_knife,
 	unstock_the_knife,
@@ -56,13 +55,17 @@ CATALOG = {
 def amazon_company(site):
 	ensure_company()
 	rate = ensure_cad_rate()
-	with sales_invoice_hook():
-		yield
+	yield
 	if rate:
 		frappe.delete_doc("Currency Exchange", rate, force=True, delete_permanently=True)
 		frappe.db.commit()
 	assert not frappe.get_all("Kraal Integration", filters={"company": COMPANY}), "an integration was left"
 	assert not any(frappe.db.count(doctype, {"company": COMPANY}) for doctype in TRANSACTIONS)
+	# What the runs' prepare() created went with their integrations.
+	assert not frappe.get_all("Customer", filters={"customer_name": ("in", ["Amazon.com", "Amazon.ca"])})
+	assert not frappe.db.exists("Warehouse", account("Amazon FBA"))
+	assert not frappe.db.exists("Account", account("Debtors CAD"))
+	assert not frappe.get_all("Item", filters={"item_code": ("in", list(CATALOG))})
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """A Store kept in dicts, to drive the engine without a site. It mirrors the writer's decisions."""
 
+import copy
+
 from kraal_connect.engine.errors import ConflictError
 from kraal_connect.engine.records import Change, Stream, Target, external_type
 from kraal_connect.engine.stats import RunStats, combined_outcome
@@ -12,6 +14,7 @@ class MemoryStore:
 		self.versions: dict[tuple[str, str], str] = {}
 		self.checkpoints: list[tuple[str, str | None]] = []
 		self.inserts = 0
+		self._committed = ({}, {}, 0)
 
 	def cursor(self, entity):
 		return self.cursors.get(entity)
@@ -53,6 +56,10 @@ class MemoryStore:
 	def checkpoint(self, entity, cursor, stats: RunStats):
 		self.cursors[entity] = cursor
 		self.checkpoints.append((entity, cursor))
+		self._committed = copy.deepcopy((self.docs, self.versions, self.inserts))
+
+	def rollback(self):
+		self.docs, self.versions, self.inserts = copy.deepcopy(self._committed)
 
 	def live(self, entity: str) -> dict[str, dict]:
 		return {eid: d for (ent, eid), d in self.docs.items() if ent == entity and d.get("docstatus") != 2}

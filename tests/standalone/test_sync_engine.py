@@ -1,6 +1,6 @@
 import pytest
 
-from kraal_connect.engine.errors import AuthenticationError, RecordError, TransientError
+from kraal_connect.engine.errors import AuthenticationError, PageLost, RecordError, TransientError
 from kraal_connect.engine.records import Change, Page, Stream, Target
 from kraal_connect.engine.retry import ApiCaller, RetryPolicy
 from kraal_connect.engine.stats import RunStats, redact
@@ -223,3 +223,38 @@ def test_a_record_can_write_several_documents_and_removal_undoes_all_of_them():
 	gone = run(Stream("order", paged_source([[Change("o1", deleted=True)]]), order_mapper), store)
 	assert gone.counts["order"].cancelled == 1
 	assert store.live("order") == store.live("order:invoice") == {}
+
+
+def test_a_page_the_database_lost_is_written_again_and_counted_once():
+	class DeadlockOnce(MemoryStore):
+		lost = False
+
+		def write(self, stream, change, targets):
+			outcome = super().write(stream, change, targets)
+			if change.external_id == "c" and not self.lost:
+				self.lost = True
+				raise PageLost("deadlock")
+			return outcome
+
+	store = DeadlockOnce()
+	stats = run(Stream("row", paged_source([changes("a"), changes("b", "c", "d")]), amount_mapper), store)
+	assert sorted(store.live("row")) == ["a", "b", "c", "d"]
+	assert store.inserts == 4
+	counts = stats.counts["row"]
+	assert (counts.fetched, counts.created, counts.failed) == (4, 4, 0)
+	assert store.checkpoints == [("row", "1"), ("row", "2")]
+
+
+def test_a_page_lost_every_time_stops_the_stream_at_its_last_cursor():
+	class AlwaysLost(MemoryStore):
+		def write(self, stream, change, targets):
+			if change.external_id == "b":
+				raise PageLost("deadlock")
+			return super().write(stream, change, targets)
+
+	store = AlwaysLost()
+	stats = run(Stream("row", paged_source([changes("a"), changes("b")]), amount_mapper), store)
+	assert sorted(store.live("row")) == ["a"]
+	assert store.cursor("row") == "1"
+	assert stats.aborted_entities == ["row"]
+	assert stats.counts["row"].created == 1
