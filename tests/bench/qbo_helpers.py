@@ -119,6 +119,9 @@ def purge_integration(name: str, also: tuple[tuple[str, str], ...] = ()) -> None
 		delete_document(doctype, docname)
 	for doctype in (LINK, "Kraal Account Mapping", "Kraal Sync Log"):
 		frappe.db.delete(doctype, {"integration": name})
+	# Reposts ERPNext queued for the stock ledger written out of date order (the company is ours).
+	company = frappe.db.get_value("Kraal Integration", name, "company")
+	frappe.db.delete("Repost Item Valuation", {"company": company})
 	for _, account in dict.fromkeys(accounts):
 		if frappe.db.exists("Account", account):
 			frappe.delete_doc("Account", account, force=True, ignore_permissions=True)

@@ -56,7 +56,7 @@ def ensure_company(company: str = COMPANY, abbr: str = ABBR) -> None:
 			}
 		).insert()
 	for name in LOCATIONS.values():
-		_ensure(
+		ensure_doc(
 			"Warehouse",
 			f"{name} - {abbr}",
 			{"warehouse_name": name, "company": company, "parent_warehouse": f"All Warehouses - {abbr}"},
@@ -69,19 +69,19 @@ def ensure_company(company: str = COMPANY, abbr: str = ABBR) -> None:
 		_account(company, abbr, name, taxes_group, "Tax")
 	income_group = frappe.db.get_value("Account", {"company": company, "account_name": "Direct Income"})
 	_account(company, abbr, SHIPPING_ACCOUNT, income_group, "Chargeable")
-	_ensure("Price List", PRICE_LIST, {"price_list_name": PRICE_LIST, "currency": "USD", "selling": 1})
+	ensure_doc("Price List", PRICE_LIST, {"price_list_name": PRICE_LIST, "currency": "USD", "selling": 1})
 	frappe.db.commit()
 
 
 def _account(company: str, abbr: str, name: str, parent: str, account_type: str) -> None:
-	_ensure(
+	ensure_doc(
 		"Account",
 		f"{name} - {abbr}",
 		{"account_name": name, "company": company, "parent_account": parent, "account_type": account_type},
 	)
 
 
-def _ensure(doctype: str, name: str, values: dict) -> None:
+def ensure_doc(doctype: str, name: str, values: dict) -> None:
 	if not frappe.db.exists(doctype, name):
 		frappe.get_doc({"doctype": doctype, **values}).insert()
 
@@ -247,8 +247,9 @@ def delete_document(doctype: str, name: str) -> None:
 		frappe.delete_doc(doctype, name, force=True, delete_permanently=True, ignore_permissions=True)
 		for ledger in LEDGERS:
 			frappe.db.delete(ledger, {"voucher_type": doctype, "voucher_no": name})
-		if doctype == "Item":
+		if doctype == "Item":  # and the reposts ERPNext queued for its cancelled backdated entries
 			frappe.db.delete("Bin", {"item_code": name})
+			frappe.db.delete("Repost Item Valuation", {"item_code": name})
 		name = earlier
 
 

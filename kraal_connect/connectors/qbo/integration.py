@@ -210,11 +210,14 @@ def oauth_client(doc) -> QboOAuth:
 
 
 def store_tokens(doc, tokens: Tokens) -> None:
-	"""Into the Password fields' store, in the current transaction; the document keeps only masks."""
+	"""Into the Password fields, in the current transaction: the secret in the password store, a mask
+	in the column (an empty column would make the next save of the form drop the secret)."""
+	masks = {}
 	for fieldname in ("access_token", "refresh_token"):
 		value = getattr(tokens, fieldname)
 		set_encrypted_password(doc.doctype, doc.name, value, fieldname)
-		doc.set(fieldname, "*" * len(value))
+		masks[fieldname] = "*" * len(value)
+	doc.db_set(masks, update_modified=False)
 
 
 def _store_tokens_after_rollback(doc, tokens: Tokens) -> None:

@@ -6,16 +6,10 @@ from frappe import _
 
 from kraal_connect.api import check_can_configure
 from kraal_connect.connectors.shopify.client import WEBHOOK_TOPICS
-from kraal_connect.connectors.shopify.integration import ShopifyConnector
+from kraal_connect.connectors.shopify.integration import ShopifyConnector, webhook_url
 from kraal_connect.connectors.shopify.webhooks import SHOP_HEADER, UNINSTALLED, header, parse, webhook_id
 from kraal_connect.engine import webhooks
 from kraal_connect.engine.errors import SyncError, WebhookRejected
-
-WEBHOOK_METHOD = "kraal_connect.connectors.shopify.endpoints.webhook"
-
-
-def webhook_url() -> str:
-	return frappe.utils.get_url(f"/api/method/{WEBHOOK_METHOD}")
 
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])
@@ -75,7 +69,8 @@ def _act_on(doc, work, delivery_id: str | None) -> bool:
 
 @frappe.whitelist(methods=["POST"])
 def register_webhooks(integration: str) -> str:
-	"""Subscribe the store's webhooks to this site (the topics it lacks; safe to repeat)."""
+	"""Subscribe the store's webhooks to this site (the topics it lacks; safe to repeat). The first sync
+	does it by itself when the site is served over https."""
 	connector = _connector(integration)
 	if not connector.integration.get_password("webhook_secret", raise_exception=False):
 		frappe.throw(_("Set the Webhook Secret (the app's API secret key) first: it checks every delivery"))

@@ -11,7 +11,7 @@ from frappe import _
 from frappe.utils import flt
 
 from kraal_connect.connectors.shopify import mapping, streams
-from kraal_connect.connectors.shopify.client import INVENTORY_BATCH_SIZE, ShopifyApi, batches
+from kraal_connect.connectors.shopify.client import INVENTORY_BATCH_SIZE, WEBHOOK_TOPICS, ShopifyApi, batches
 from kraal_connect.connectors.shopify.mapping import (
 	GATEWAY_MAPPING,
 	INVENTORY,
@@ -40,6 +40,11 @@ INVENTORY_PUSH = "inventory"
 SETUP = "setup"
 FALLBACK_ITEM_CODE = "SHOPIFY-DELETED"
 SHIPPING_ITEM_CODE = "SHOPIFY-SHIPPING"
+
+# The guest endpoint Shopify delivers webhooks to (endpoints.py), and the entity of the Sync Log row
+# that tells when subscribing to it failed.
+WEBHOOK_METHOD = "kraal_connect.connectors.shopify.endpoints.webhook"
+WEBHOOKS = "webhook"
 
 SHOPIFY_SOURCE, ERPNEXT_SOURCE = "Shopify", "ERPNext"
 # Shopify answers at most this many ids in one nodes(ids:) query.
@@ -116,6 +121,7 @@ class ShopifyConnector(Connector):
 				"territory": territory,
 			}
 			self._set_up("guest_customer", guest)
+		self._register_webhooks(stats)
 		warehouses = self._mapped(LOCATION_MAPPING)
 		self.multi_currency_invoices = bool(
 			frappe.db.get_single_value(
@@ -248,6 +254,13 @@ class ShopifyConnector(Connector):
 		position = next((i for i, t in enumerate(targets) if t.key == ""), None)
 		if position is None or targets[position].doc.get("docstatus") == 2:
 			return targets
+		pointing = [
+			t
+			for t in targets[position + 1 :]
+			if t.doc.get("doctype") in ("Sales Invoice", "Delivery Note") and not t.doc.get("is_return")
+		]
+		if not pointing:
+			return targets
 		cancelled = bool(order.get("cancelledAt"))
 		with writer.isolated():
 			for target in targets[: position + 1]:
@@ -267,10 +280,8 @@ class ShopifyConnector(Connector):
 		)
 		line_rows = dict(zip(mapping.order_lines(order, ctx), rows, strict=False))
 		fulfillments = {mapping.legacy_id(f["id"]): f for f in order.get("fulfillments") or []}
-		for target in targets[position + 1 :]:
+		for target in pointing:
 			doc = target.doc
-			if doc.get("doctype") not in ("Sales Invoice", "Delivery Note") or doc.get("is_return"):
-				continue
 			if cancelled and not writer.find_link(
 				self.integration.name, external_type(ORDERS, target.key), order["id"]
 			):
@@ -411,6 +422,21 @@ class ShopifyConnector(Connector):
 		writer.ensure(self.integration.name, SETUP, fieldname, "", doc)
 		self.integration.db_set(fieldname, writer.linked_name(self.integration.name, SETUP, fieldname))
 
+	def _register_webhooks(self, stats: RunStats) -> None:
+		"""Subscribe the store's webhooks to this site once a secret can check them. Shopify delivers
+		only to https, so a site without it is left to polling."""
+		doc = self.integration
+		if doc.webhooks_registered or not doc.get_password("webhook_secret", raise_exception=False):
+			return
+		if not webhook_url().startswith("https://"):
+			return
+		try:
+			self.caller(self.api.subscribe_webhooks, webhook_url(), WEBHOOK_TOPICS)
+		except SyncError as exc:
+			stats.fail(WEBHOOKS, webhook_url(), f"Shopify did not subscribe the webhooks: {exc}")
+		else:
+			doc.db_set("webhooks_registered", 1)
+
 	def _price_list(self) -> str:
 		price_list = self.integration.price_list or frappe.db.get_single_value(
 			"Selling Settings", "selling_price_list"
@@ -435,6 +461,10 @@ class ShopifyConnector(Connector):
 		raise SyncError(
 			"Map the Shopify locations to Warehouses under Kraal Account Mapping, or set the Default Warehouse"
 		)
+
+
+def webhook_url() -> str:
+	return frappe.utils.get_url(f"/api/method/{WEBHOOK_METHOD}")
 
 
 def _close(sales_order: str) -> None:
