@@ -294,7 +294,8 @@ def clean_up(store, integration: str | None, attributes_before) -> None:
 	if integration:
 		site.purge_integration(integration)
 	site.added_attribute_values(attributes_before)
-	frappe.delete_doc("Company", COMPANY, force=True, ignore_permissions=True)
+	if frappe.db.exists("Company", COMPANY):
+		frappe.delete_doc("Company", COMPANY, force=True, ignore_permissions=True)
 	frappe.db.commit()
 
 
@@ -302,15 +303,20 @@ def main() -> None:
 	parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 	parser.add_argument("--orders", type=int, default=200)
 	parser.add_argument("--site", default=None)
+	parser.add_argument("--clean-up", action="store_true", help="remove what an interrupted run left")
 	args = parser.parse_args()
 	with open("common_site_config.json") as f:
 		site_name = args.site or os.environ.get("KRAAL_TEST_SITE") or json.load(f)["default_site"]
 	frappe.init(site=site_name, sites_path=os.getcwd())
 	frappe.connect()
 	frappe.set_user("Administrator")
-	if frappe.db.exists("Company", COMPANY):
-		sys.exit(f"{COMPANY} exists: an earlier run did not finish; remove it first")
 	attributes_before = site.attribute_values()
+	if args.clean_up:
+		integrations = frappe.get_all("Kraal Integration", filters={"company": COMPANY}, pluck="name")
+		clean_up(None, integrations[0] if integrations else None, attributes_before)
+		return
+	if frappe.db.exists("Company", COMPANY):
+		sys.exit(f"{COMPANY} exists: an earlier run did not finish; run again with --clean-up first")
 	store = integration = None
 	data = Path(tempfile.mkdtemp()) / "shopify"
 	try:

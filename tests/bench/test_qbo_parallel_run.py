@@ -155,6 +155,39 @@ def test_an_invoice_made_in_erpnext_reaches_qbo_once_and_does_not_come_back(
 	assert counts(latest_log(parallel_run))["invoice"] == (1, 0, 0, 0, 1, 0)
 
 
+def test_a_new_customer_goes_to_qbo_before_the_invoice_that_names_it(parallel_run, qbo_emulator, by_hand):
+	customer = frappe.get_doc(
+		{
+			"doctype": "Customer",
+			"customer_name": "Numbat Nails",
+			"customer_group": "Commercial",
+			"territory": "All Territories",
+		}
+	).insert()
+	by_hand.append(("Customer", customer.name))
+	invoice = sales_invoice(customer.name, "Consulting", 1, 150)
+	by_hand.append(("Sales Invoice", invoice.name))
+	assert pending.waiting(PUSH, parallel_run, CHANNEL) == sorted(
+		[f"Customer::{customer.name}", f"Sales Invoice::{invoice.name}"]
+	)
+	push_pending(parallel_run, CHANNEL)
+	assert counts(latest_log(parallel_run)) == {
+		"Customer": (0, 1, 0, 0, 0, 0),
+		"Sales Invoice": (0, 1, 0, 0, 0, 0),
+	}
+	realm = qbo_emulator.realms[REALM]
+	[numbat] = [c for c in realm.records["Customer"].values() if c["DisplayName"] == "Numbat Nails"]
+	[pushed] = [
+		i for i in realm.records["Invoice"].values() if i.get("PrivateNote") == f"ERPNext {invoice.name}"
+	]
+	assert pushed["CustomerRef"] == {"value": numbat["Id"]}
+	assert linked(parallel_run, "customer", numbat["Id"]).name == customer.name
+
+	run_integration(parallel_run, "Manual")  # both come back as already written
+	changed = {entity: c for entity, c in counts(latest_log(parallel_run)).items() if c[0]}
+	assert changed == {"customer": (1, 0, 0, 0, 1, 0), "invoice": (1, 0, 0, 0, 1, 0)}
+
+
 def test_both_sides_changed_is_held_for_review_and_listed(parallel_run, qbo_emulator):
 	set_mode(parallel_run, "Parallel-run", conflict_rule="Hold for Review")
 	qbo = source(parallel_run, qbo_emulator)

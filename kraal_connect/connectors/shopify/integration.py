@@ -275,8 +275,14 @@ class ShopifyConnector(Connector):
 			sales_order = writer.linked_name(self.integration.name, ORDERS, order["id"])
 			if cancelled:
 				_close(sales_order)
+		# Its rows by its creation too: a Sales Order of the same name that another process deleted
+		# (freeing the number) may still show its rows in this transaction's snapshot.
+		created = frappe.db.get_value("Sales Order", sales_order, "creation")
 		rows = frappe.get_all(
-			"Sales Order Item", filters={"parent": sales_order}, order_by="idx", pluck="name"
+			"Sales Order Item",
+			filters={"parent": sales_order, "parenttype": "Sales Order", "creation": created},
+			order_by="idx",
+			pluck="name",
 		)
 		line_rows = dict(zip(mapping.order_lines(order, ctx), rows, strict=False))
 		fulfillments = {mapping.legacy_id(f["id"]): f for f in order.get("fulfillments") or []}
