@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from kraal_connect.connectors.qbo.client import QboApi, QboOAuth, Tokens
+from kraal_connect.connectors.qbo.client import NotFoundError, QboApi, QboOAuth, StaleObjectError, Tokens
 from kraal_connect.engine.errors import (
 	AuthenticationError,
 	ConflictError,
@@ -171,7 +171,7 @@ def test_read_returns_decimals_and_missing_objects_are_record_errors(qbo_api):
 	assert invoice["TotalAmt"] == Decimal("1714.5")
 	assert qbo_api.company_info()["CompanyName"] == "Platypus Plumbing Supply"
 	assert qbo_api.home_currency() == "USD"
-	with pytest.raises(RecordError, match="610"):
+	with pytest.raises(NotFoundError, match="610"):
 		qbo_api.read("Invoice", "999")
 
 
@@ -195,6 +195,14 @@ def test_a_stale_sync_token_is_read_again_and_the_update_sent_once_more(qbo_api,
 	updated = qbo_api.update("Customer", {"Id": "1", "SyncToken": "0", "Notes": "from ERPNext"})
 	assert (updated["SyncToken"], updated["Notes"]) == ("3", "from ERPNext")
 	assert paths(qbo_emulator) == [f"{COMPANY}/customer", f"{COMPANY}/customer/1", f"{COMPANY}/customer"]
+
+
+def test_a_caller_whose_version_does_not_win_gets_the_stale_answer(qbo_api, qbo_emulator):
+	with pytest.raises(StaleObjectError, match="5010"):
+		qbo_api.update("Customer", {"Id": "1", "SyncToken": "0", "Notes": "x"}, retry_stale=False)
+	stale = ("u", "update", "Vendor", {"Id": "51", "SyncToken": "5", "sparse": True, "Notes": "x"})
+	assert isinstance(qbo_api.batch([stale], retry_stale=False)["u"], StaleObjectError)
+	assert paths(qbo_emulator) == [f"{COMPANY}/customer", f"{COMPANY}/batch"]  # nothing read again
 
 
 def test_stale_twice_is_a_conflict(qbo_api, qbo_emulator):

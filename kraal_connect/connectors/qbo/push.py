@@ -7,6 +7,7 @@ already in QBO; a party or item a document names that QBO does not have yet goes
 """
 
 from collections.abc import Iterable
+from functools import cached_property
 from typing import NamedTuple
 
 import frappe
@@ -46,13 +47,10 @@ class QboPusher:
 		self.caller = connector.caller
 		self.stats = stats
 		self.rule = self.integration.conflict_rule
-		self._context: QboPushContext | None = None
 
-	@property
+	@cached_property
 	def context(self) -> QboPushContext:
-		if self._context is None:
-			self._context = push_context(self.connector)
-		return self._context
+		return push_context(self.connector)
 
 	def push(self, keys: Iterable[DocKey]) -> None:
 		keys = list(dict.fromkeys(keys))
