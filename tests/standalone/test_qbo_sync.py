@@ -11,8 +11,9 @@ from decimal import Decimal
 
 import pytest
 
+from kraal_connect.connectors.fields import cents
 from kraal_connect.connectors.qbo import mapping
-from kraal_connect.connectors.qbo.mapping import QboKey, QboPushContext, cents
+from kraal_connect.connectors.qbo.mapping import QboKey, QboPushContext
 from kraal_connect.connectors.qbo.streams import (
 	CDC_ENTITIES,
 	MIGRATION_ORDER,

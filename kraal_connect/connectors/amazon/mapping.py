@@ -2,10 +2,11 @@
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
+from kraal_connect.connectors.fields import CENT, iso_date, required
 from kraal_connect.engine.errors import MissingMappingError, RecordError
 from kraal_connect.engine.records import Ref, Target, content_hash
 
@@ -23,8 +24,6 @@ ORDER_CHARGE = "Amazon Order Charge"  # order item money field (see CHARGES) -> 
 MARKETPLACE = "Amazon Marketplace"  # marketplace name ("Amazon.com") -> Customer
 FULFILMENT = "Amazon Fulfilment Network"  # "AFN" (Amazon) or "MFN" (merchant) -> Warehouse
 CLEARING = "Amazon Settlement Currency"  # settlement currency -> Amazon clearing or bank Account
-
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -436,13 +435,6 @@ def _order_label(order: Mapping[str, Any]) -> str:
 	return f"Amazon order {order.get('AmazonOrderId') or '(no AmazonOrderId)'}"
 
 
-def _required(record: Mapping[str, Any], fieldname: str, label: str) -> Any:
-	value = record.get(fieldname)
-	if value in (None, ""):
-		raise RecordError(f"{label}: field '{fieldname}' is missing")
-	return value
-
-
 def _money(record: Mapping[str, Any], fieldname: str, label: str, currency: str) -> Decimal:
 	"""An SP-API Money field ({"CurrencyCode", "Amount"}) in the order's currency; absent is zero."""
 	money = record.get(fieldname)
@@ -458,14 +450,6 @@ def _money(record: Mapping[str, Any], fieldname: str, label: str, currency: str)
 	return amount.quantize(CENT)
 
 
-def _day(order: Mapping[str, Any], fieldname: str, label: str) -> str:
-	raw = _required(order, fieldname, label)
-	try:
-		return date.fromisoformat(str(raw)[:10]).isoformat()
-	except ValueError:
-		raise RecordError(f"{label}: field '{fieldname}' is not a date: {raw!r}") from None
-
-
 def _unit_prices(total: Decimal, quantity: int) -> list[tuple[int, Decimal]]:
 	"""quantity units costing total together, as (qty, whole-cent rate) rows adding up to total exactly."""
 	unit = (total / quantity).quantize(CENT, rounding=ROUND_DOWN)
@@ -478,12 +462,12 @@ def _unit_prices(total: Decimal, quantity: int) -> list[tuple[int, Decimal]]:
 def _order_parts(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 	"""What an order's Sales Order and Sales Invoice share, checked against Amazon's OrderTotal."""
 	label = _order_label(order)
-	order_id = _required(order, "AmazonOrderId", label)
-	channel = _required(order, "SalesChannel", label)
+	order_id = required(order, "AmazonOrderId", label)
+	channel = required(order, "SalesChannel", label)
 	customer = ctx.customers.get(channel)
 	if not customer:
 		raise MissingMappingError(MARKETPLACE, channel, label)
-	network = _required(order, "FulfillmentChannel", label)
+	network = required(order, "FulfillmentChannel", label)
 	warehouse = ctx.warehouses.get(network)
 	if not warehouse:
 		raise MissingMappingError(FULFILMENT, network, label)
@@ -498,7 +482,7 @@ def _order_parts(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 	lines, charges, promotions = [], {}, []
 	for item in items:
 		item_label = f"{label} item {item.get('OrderItemId') or '(no OrderItemId)'}"
-		sku = _required(item, "SellerSKU", item_label)
+		sku = required(item, "SellerSKU", item_label)
 		quantity = item.get("QuantityOrdered")
 		if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
 			raise RecordError(f"{item_label}: field 'QuantityOrdered' is not a whole number: {quantity!r}")
@@ -550,7 +534,7 @@ def _order_parts(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 				f"{label}: items, tax, shipping and promotions add up to {booked}, "
 				f"not the OrderTotal {expected} {currency}"
 			)
-	purchased = _day(order, "PurchaseDate", label)
+	purchased = iso_date(order, "PurchaseDate", label)
 	return {
 		"order_id": order_id,
 		"customer": customer,
@@ -674,8 +658,8 @@ def item(record: Mapping[str, Any], ctx: AmazonContext) -> dict:
 	record: {"sellerSku", "asin", "title", "marketplaceId", "catalogItem": getCatalogItem body or None}.
 	"""
 	label = f"Amazon listing {record.get('sellerSku') or '(no sellerSku)'}"
-	sku = _required(record, "sellerSku", label)
-	asin = _required(record, "asin", label)
+	sku = required(record, "sellerSku", label)
+	asin = required(record, "asin", label)
 	summaries = (record.get("catalogItem") or {}).get("summaries") or [{}]
 	summary = next(
 		(s for s in summaries if s.get("marketplaceId") == record.get("marketplaceId")), summaries[0]
@@ -738,7 +722,7 @@ def stock_reconciliation(summary: Mapping[str, Any], ctx: AmazonContext) -> list
 	warehouse has, or zero for a first count.
 	"""
 	label = f"FBA inventory {summary.get('sellerSku') or '(no sellerSku)'}"
-	sku = _required(summary, "sellerSku", label)
+	sku = required(summary, "sellerSku", label)
 	quantity = on_hand_quantity(summary)
 	held = ctx.fba_stock.get(sku, 0)
 	if held == quantity:

@@ -2,13 +2,11 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from kraal_connect.connectors.fields import iso_date, money, required
 from kraal_connect.engine.errors import MissingMappingError, RecordError
 
-CENT = Decimal("0.01")
 # The Kraal Account Mapping key type of a Plaid account (it maps to a Bank Account).
 PLAID_ACCOUNT = "Plaid Account"
 
@@ -25,45 +23,17 @@ def _label(txn: Mapping[str, Any]) -> str:
 	return f"Plaid transaction {txn.get('transaction_id') or '(no transaction_id)'}"
 
 
-def _required(txn: Mapping[str, Any], fieldname: str) -> Any:
-	value = txn.get(fieldname)
-	if value in (None, ""):
-		raise RecordError(f"{_label(txn)}: field '{fieldname}' is missing")
-	return value
-
-
-def _amount(txn: Mapping[str, Any]) -> Decimal:
-	raw = _required(txn, "amount")
-	if isinstance(raw, bool):
-		raise RecordError(f"{_label(txn)}: field 'amount' is not a number: {raw!r}")
-	try:
-		amount = Decimal(str(raw))
-	except InvalidOperation:
-		raise RecordError(f"{_label(txn)}: field 'amount' is not a number: {raw!r}") from None
-	if not amount.is_finite():
-		raise RecordError(f"{_label(txn)}: field 'amount' is not a number: {raw!r}")
-	return amount.quantize(CENT)
-
-
-def _date(txn: Mapping[str, Any], fieldname: str = "date") -> str:
-	raw = _required(txn, fieldname)
-	try:
-		return date.fromisoformat(str(raw)).isoformat()
-	except ValueError:
-		raise RecordError(f"{_label(txn)}: field '{fieldname}' is not a date: {raw!r}") from None
-
-
 def bank_transaction(txn: Mapping[str, Any], ctx: PlaidContext) -> dict | None:
 	"""A posted Plaid transaction as a submitted Bank Transaction; pending ones are not booked.
 
 	Plaid's amount is positive when money leaves the account (a withdrawal, or a card purchase)
 	and negative when it comes in.
 	"""
-	transaction_id = _required(txn, "transaction_id")
+	transaction_id = required(txn, "transaction_id", _label(txn))
 	if txn.get("pending"):
 		return None
-	amount = _amount(txn)
-	account_id = _required(txn, "account_id")
+	amount = money(txn.get("amount"), _label(txn), "amount")
+	account_id = required(txn, "account_id", _label(txn))
 	bank_account = ctx.bank_accounts.get(account_id)
 	if not bank_account:
 		raise MissingMappingError(PLAID_ACCOUNT, account_id, _label(txn))
@@ -75,7 +45,7 @@ def bank_transaction(txn: Mapping[str, Any], ctx: PlaidContext) -> dict | None:
 	return {
 		"doctype": "Bank Transaction",
 		"docstatus": 1,
-		"date": _date(txn),
+		"date": iso_date(txn, "date", _label(txn)),
 		"company": ctx.company,
 		"bank_account": bank_account,
 		"deposit": float(-amount) if amount < 0 else 0.0,

@@ -8,13 +8,13 @@ invoice's customer, the invoice a payment settles) are named by Ref and resolved
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, NamedTuple
 
+from kraal_connect.connectors.fields import as_float, cents, iso_date, money, required, to_decimal
 from kraal_connect.engine.errors import MissingMappingError, RecordError
 from kraal_connect.engine.records import Mapped, Ref, Target
 
-CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
 # Stream entities, which are also the External Link types, and the QBO entity each one reads.
@@ -94,13 +94,6 @@ def _label(entity: str, record: Mapping[str, Any]) -> str:
 	return f"QuickBooks {QBO_ENTITIES[entity]} {record.get('Id') or '(no Id)'}"
 
 
-def _required(record: Mapping[str, Any], fieldname: str, label: str) -> Any:
-	value = record.get(fieldname)
-	if value in (None, "", [], {}):
-		raise RecordError(f"{label}: field '{fieldname}' is missing")
-	return value
-
-
 def _ref(
 	record: Mapping[str, Any], fieldname: str, label: str, path: str | None = None, required: bool = True
 ) -> str | None:
@@ -114,42 +107,12 @@ def _ref(
 	return str(value)
 
 
-def _decimal(value: Any, label: str, fieldname: str) -> Decimal:
-	if value in (None, ""):
-		raise RecordError(f"{label}: field '{fieldname}' is missing")
-	if isinstance(value, bool):
-		raise RecordError(f"{label}: field '{fieldname}' is not a number: {value!r}")
-	try:
-		number = Decimal(str(value))
-	except InvalidOperation:
-		raise RecordError(f"{label}: field '{fieldname}' is not a number: {value!r}") from None
-	if not number.is_finite():
-		raise RecordError(f"{label}: field '{fieldname}' is not a number: {value!r}")
-	return number
-
-
-def cents(value: Decimal) -> Decimal:
-	return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def _money(value: Any, label: str, fieldname: str) -> Decimal:
-	return cents(_decimal(value, label, fieldname))
-
-
-def _date(record: Mapping[str, Any], fieldname: str, label: str) -> str:
-	raw = _required(record, fieldname, label)
-	try:
-		return date.fromisoformat(str(raw)[:10]).isoformat()
-	except ValueError:
-		raise RecordError(f"{label}: field '{fieldname}' is not a date: {raw!r}") from None
-
-
 def _currency(record: Mapping[str, Any], ctx: QboContext) -> str:
 	return (record.get("CurrencyRef") or {}).get("value") or ctx.company_currency
 
 
 def _exchange_rate(record: Mapping[str, Any], label: str) -> Decimal:
-	rate = _decimal(record.get("ExchangeRate") or 1, label, "ExchangeRate")
+	rate = to_decimal(record.get("ExchangeRate") or 1, label, "ExchangeRate")
 	if rate <= 0:
 		raise RecordError(f"{label}: field 'ExchangeRate' must be positive: {rate}")
 	return rate
@@ -170,10 +133,6 @@ def _remarks(entity: str, record: Mapping[str, Any]) -> str:
 	number = record.get("DocNumber") or record.get("Id")
 	note = record.get("PrivateNote")
 	return f"QuickBooks {QBO_ENTITIES[entity]} {number}" + (f": {note}" if note else "")
-
-
-def _money_float(value: Decimal) -> float:
-	return float(cents(value))
 
 
 # -- accounts --------------------------------------------------------------------------------------
@@ -256,11 +215,11 @@ def _has_sub_accounts(ctx: QboContext, account_id: str) -> bool:
 def account(record: Mapping[str, Any], ctx: QboContext) -> Mapped:
 	"""A QBO account as an ERPNext Account; nothing when it is mapped onto an existing one."""
 	label = _label(ACCOUNT, record)
-	account_id = str(_required(record, "Id", label))
+	account_id = str(required(record, "Id", label))
 	if account_id in ctx.mapped_accounts:
 		return None
-	name = _required(record, "Name", label)
-	account_type = _required(record, "AccountType", label)
+	name = required(record, "Name", label)
+	account_type = required(record, "AccountType", label)
 	classification = record.get("Classification") or CLASSIFICATIONS.get(account_type)
 	root_type = ROOT_TYPES.get(classification or "")
 	if not root_type:
@@ -398,7 +357,7 @@ ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "state", "pincode", 
 def _party(record: Mapping[str, Any], ctx: QboContext, entity: str, doc: dict) -> list[Target]:
 	"""A customer or supplier with its billing and shipping addresses and its contact."""
 	label = _label(entity, record)
-	link = {"link_doctype": doc["doctype"], "link_name": Ref(entity, str(_required(record, "Id", label)))}
+	link = {"link_doctype": doc["doctype"], "link_name": Ref(entity, str(required(record, "Id", label)))}
 	billing = _address(record, "BillAddr", "Billing", link, ctx, label)
 	shipping = _address(record, "ShipAddr", "Shipping", link, ctx, label)
 	if shipping and billing and all(shipping[k] == billing[k] for k in ADDRESS_FIELDS):
@@ -426,7 +385,7 @@ def customer(record: Mapping[str, Any], ctx: QboContext) -> list[Target]:
 	currency = _currency(record, ctx)
 	doc = {
 		"doctype": "Customer",
-		"customer_name": _required(record, "DisplayName", label),
+		"customer_name": required(record, "DisplayName", label),
 		"customer_type": "Company" if record.get("CompanyName") else "Individual",
 		"customer_group": ctx.customer_group,
 		"territory": ctx.territory,
@@ -446,7 +405,7 @@ def supplier(record: Mapping[str, Any], ctx: QboContext) -> list[Target]:
 	currency = _currency(record, ctx)
 	doc = {
 		"doctype": "Supplier",
-		"supplier_name": _required(record, "DisplayName", label),
+		"supplier_name": required(record, "DisplayName", label),
 		"supplier_type": "Company" if record.get("CompanyName") else "Individual",
 		"supplier_group": ctx.supplier_group,
 		"default_currency": currency,
@@ -469,7 +428,7 @@ def item(record: Mapping[str, Any], ctx: QboContext) -> dict | None:
 	item_type = record.get("Type")
 	if item_type not in ITEM_TYPES:
 		return None
-	code = record.get("FullyQualifiedName") or _required(record, "Name", label)
+	code = record.get("FullyQualifiedName") or required(record, "Name", label)
 	is_stock = item_type == "Inventory"
 	income_id = _ref(record, "IncomeAccountRef", label, required=False)
 	expense_id = _ref(record, "ExpenseAccountRef", label, required=False)
@@ -496,11 +455,11 @@ def item(record: Mapping[str, Any], ctx: QboContext) -> dict | None:
 		"include_item_in_manufacturing": 0,
 		"is_sales_item": int(bool(income_id)),
 		"is_purchase_item": int(bool(expense_id) or is_stock),
-		"standard_rate": _money_float(_decimal(record.get("UnitPrice") or 0, label, "UnitPrice")),
+		"standard_rate": as_float(to_decimal(record.get("UnitPrice") or 0, label, "UnitPrice")),
 		"item_defaults": [defaults],
 	}
 	if is_stock:
-		doc["valuation_rate"] = float(_decimal(record.get("PurchaseCost") or 0, label, "PurchaseCost"))
+		doc["valuation_rate"] = float(to_decimal(record.get("PurchaseCost") or 0, label, "PurchaseCost"))
 	if ctx.disable_inactive:
 		doc["disabled"] = 0 if record.get("Active", True) else 1
 	return doc
@@ -509,7 +468,7 @@ def item(record: Mapping[str, Any], ctx: QboContext) -> dict | None:
 def payment_terms_template(record: Mapping[str, Any], ctx: QboContext) -> dict:
 	"""STANDARD terms count days from the invoice date; DATE_DRIVEN ones fall on a day of next month."""
 	label = _label(TERM, record)
-	name = _required(record, "Name", label)
+	name = required(record, "Name", label)
 	if record.get("Type") == "DATE_DRIVEN":
 		based_on = "Day(s) after the end of the invoice month"
 		days, discount_days = record.get("DayOfMonthDue"), record.get("DiscountDayOfMonth")
@@ -519,16 +478,16 @@ def payment_terms_template(record: Mapping[str, Any], ctx: QboContext) -> dict:
 	term = {
 		"invoice_portion": 100,
 		"due_date_based_on": based_on,
-		"credit_days": int(_decimal(days or 0, label, "DueDays")),
+		"credit_days": int(to_decimal(days or 0, label, "DueDays")),
 		"description": name,
 	}
-	discount = _decimal(record.get("DiscountPercent") or 0, label, "DiscountPercent")
+	discount = to_decimal(record.get("DiscountPercent") or 0, label, "DiscountPercent")
 	if discount:
 		term.update(
 			discount_type="Percentage",
 			discount=float(discount),
 			discount_validity_based_on=based_on,
-			discount_validity=int(_decimal(discount_days or 0, label, "DiscountDays")),
+			discount_validity=int(to_decimal(discount_days or 0, label, "DiscountDays")),
 		)
 	return {"doctype": "Payment Terms Template", "template_name": name, "terms": [term]}
 
@@ -536,7 +495,7 @@ def payment_terms_template(record: Mapping[str, Any], ctx: QboContext) -> dict:
 def tax_code(record: Mapping[str, Any], ctx: QboContext) -> list[Target] | None:
 	"""A tax code as a sales and/or a purchase taxes template, one row per rate it applies."""
 	label = _label(TAX_CODE, record)
-	name = _required(record, "Name", label)
+	name = required(record, "Name", label)
 	targets = []
 	for key, rates_field, doctype in (
 		("sales", "SalesTaxRateList", "Sales Taxes and Charges Template"),
@@ -553,7 +512,7 @@ def tax_code(record: Mapping[str, Any], ctx: QboContext) -> list[Target] | None:
 			row = {
 				"charge_type": "On Net Total",
 				"account_head": _tax_account(ctx, rate_id, label),
-				"rate": float(_decimal(rate.get("RateValue"), label, f"TaxRate {rate_id} RateValue")),
+				"rate": float(to_decimal(rate.get("RateValue"), label, f"TaxRate {rate_id} RateValue")),
 				"description": rate.get("Name") or rate_id,
 			}
 			if key == "purchase":
@@ -581,7 +540,7 @@ def _taxes(
 	detail = record.get("TxnTaxDetail") or {}
 	rows, booked = [], ZERO
 	for number, line in enumerate(detail.get("TaxLine") or [], 1):
-		amount = _money(line.get("Amount"), label, f"TxnTaxDetail.TaxLine {number}.Amount")
+		amount = money(line.get("Amount"), label, f"TxnTaxDetail.TaxLine {number}.Amount")
 		if not amount:
 			continue
 		tax_line = line.get("TaxLineDetail") or {}
@@ -592,13 +551,13 @@ def _taxes(
 			"charge_type": "Actual",
 			"account_head": _tax_account(ctx, rate_id, label),
 			"description": f"{rate_name} {percent}%" if percent not in (None, "") else rate_name,
-			"tax_amount": _money_float(sign * amount),
+			"tax_amount": as_float(sign * amount),
 		}
 		if purchase:
 			row.update(category="Total", add_deduct_tax="Add")
 		rows.append(row)
 		booked += amount
-	total = _money(detail.get("TotalTax") or 0, label, "TxnTaxDetail.TotalTax")
+	total = money(detail.get("TotalTax") or 0, label, "TxnTaxDetail.TotalTax")
 	if booked != total:
 		raise RecordError(
 			f"{label}: TxnTaxDetail.TotalTax {total} is not the sum of its tax lines ({booked})"
@@ -611,14 +570,14 @@ def _sales_item(line: Mapping[str, Any], ctx: QboContext, label: str, number: in
 	detail = line.get("SalesItemLineDetail") or {}
 	path = f"Line {number}"
 	item_id = _ref(detail, "ItemRef", label, path=f"{path}.SalesItemLineDetail.ItemRef")
-	amount = _money(line.get("Amount"), label, f"{path}.Amount")
+	amount = money(line.get("Amount"), label, f"{path}.Amount")
 	qty = (
-		_decimal(detail["Qty"], label, f"{path}.Qty")
+		to_decimal(detail["Qty"], label, f"{path}.Qty")
 		if detail.get("Qty") not in (None, "", 0)
 		else Decimal(1)
 	)
 	if detail.get("UnitPrice") not in (None, ""):
-		rate = _decimal(detail["UnitPrice"], label, f"{path}.UnitPrice")
+		rate = to_decimal(detail["UnitPrice"], label, f"{path}.UnitPrice")
 	else:
 		rate = amount / qty
 	row = {
@@ -636,14 +595,14 @@ def _sales_invoice(record: Mapping[str, Any], ctx: QboContext, entity: str) -> d
 	label = _label(entity, record)
 	is_return = entity == CREDIT_MEMO
 	sign = -1 if is_return else 1
-	posting_date = _date(record, "TxnDate", label)
+	posting_date = iso_date(record, "TxnDate", label)
 	items, discount, discount_account = [], ZERO, None
 	for number, line in enumerate(_lines(record), 1):
 		kind = line.get("DetailType")
 		if kind == "SalesItemLineDetail":
 			items.append(_sales_item(line, ctx, label, number, sign))
 		elif kind == "DiscountLineDetail":
-			discount += _money(line.get("Amount"), label, f"Line {number}.Amount")
+			discount += money(line.get("Amount"), label, f"Line {number}.Amount")
 			account_id = _ref(
 				line.get("DiscountLineDetail") or {},
 				"DiscountAccountRef",
@@ -662,7 +621,7 @@ def _sales_invoice(record: Mapping[str, Any], ctx: QboContext, entity: str) -> d
 		"customer": Ref(CUSTOMER, _ref(record, "CustomerRef", label)),
 		"posting_date": posting_date,
 		"set_posting_time": 1,
-		"due_date": _date(record, "DueDate", label)
+		"due_date": iso_date(record, "DueDate", label)
 		if entity == INVOICE and record.get("DueDate")
 		else posting_date,
 		"currency": _currency(record, ctx),
@@ -681,7 +640,7 @@ def _sales_invoice(record: Mapping[str, Any], ctx: QboContext, entity: str) -> d
 		# Booked to QBO's discount account when Selling Settings has discount accounting enabled.
 		doc.update(
 			apply_discount_on="Net Total",
-			discount_amount=_money_float(sign * discount),
+			discount_amount=as_float(sign * discount),
 			additional_discount_account=discount_account,
 		)
 	return doc
@@ -701,7 +660,7 @@ def paid_sales_invoice(record: Mapping[str, Any], ctx: QboContext) -> list[Targe
 	"""A SalesReceipt: the Sales Invoice, and the Payment Entry that pays it into the deposit account."""
 	label = _label(SALES_RECEIPT, record)
 	invoice = _sales_invoice(record, ctx, SALES_RECEIPT)
-	total = _money(record.get("TotalAmt"), label, "TotalAmt")
+	total = money(record.get("TotalAmt"), label, "TotalAmt")
 	if not total:
 		return [Target("", invoice)]
 	deposit_id = _ref(record, "DepositToAccountRef", label, required=False) or _undeposited_funds(ctx, label)
@@ -719,8 +678,8 @@ def paid_sales_invoice(record: Mapping[str, Any], ctx: QboContext) -> list[Targe
 	payment["references"] = [
 		{
 			"reference_doctype": "Sales Invoice",
-			"reference_name": Ref(SALES_RECEIPT, str(_required(record, "Id", label))),
-			"allocated_amount": _money_float(total),
+			"reference_name": Ref(SALES_RECEIPT, str(required(record, "Id", label))),
+			"allocated_amount": as_float(total),
 		}
 	]
 	return [Target("", invoice), Target("payment", payment)]
@@ -732,17 +691,17 @@ def _purchase_line(
 ) -> dict | None:
 	kind = line.get("DetailType")
 	path = f"Line {number}"
-	amount = _money(line.get("Amount"), label, f"{path}.Amount")
+	amount = money(line.get("Amount"), label, f"{path}.Amount")
 	if kind == "ItemBasedExpenseLineDetail":
 		detail = line[kind] or {}
 		item_id = _ref(detail, "ItemRef", label, path=f"{path}.{kind}.ItemRef")
 		qty = (
-			_decimal(detail["Qty"], label, f"{path}.Qty")
+			to_decimal(detail["Qty"], label, f"{path}.Qty")
 			if detail.get("Qty") not in (None, "", 0)
 			else Decimal(1)
 		)
 		has_price = detail.get("UnitPrice") not in (None, "")
-		rate = _decimal(detail["UnitPrice"], label, f"{path}.UnitPrice") if has_price else amount / qty
+		rate = to_decimal(detail["UnitPrice"], label, f"{path}.UnitPrice") if has_price else amount / qty
 		row = {
 			"item_code": Ref(ITEM, item_id),
 			"qty": float(sign * qty),
@@ -760,7 +719,7 @@ def _purchase_line(
 			"item_name": description[:140],
 			"description": description,
 			"qty": float(sign),
-			"rate": _money_float(amount),
+			"rate": as_float(amount),
 			"uom": ctx.stock_uom,
 			"conversion_factor": 1,
 			"expense_account": _account(ctx, account_id, label, f"{path}.AccountRef"),
@@ -772,7 +731,7 @@ def _purchase_invoice(record: Mapping[str, Any], ctx: QboContext, entity: str) -
 	label = _label(entity, record)
 	is_return = entity == VENDOR_CREDIT
 	sign = -1 if is_return else 1
-	posting_date = _date(record, "TxnDate", label)
+	posting_date = iso_date(record, "TxnDate", label)
 	items = [
 		row
 		for number, line in enumerate(record.get("Line") or [], 1)
@@ -789,7 +748,7 @@ def _purchase_invoice(record: Mapping[str, Any], ctx: QboContext, entity: str) -
 		"posting_date": posting_date,
 		"set_posting_time": 1,
 		"bill_date": posting_date,
-		"due_date": _date(record, "DueDate", label)
+		"due_date": iso_date(record, "DueDate", label)
 		if entity == BILL and record.get("DueDate")
 		else posting_date,
 		"currency": _currency(record, ctx),
@@ -835,7 +794,7 @@ def _payment_entry(
 	"""The party side is in the transaction's currency; the bank side in its account's currency,
 	which is either the same or the company's (QBO converts at the transaction's rate)."""
 	label = _label(entity, record)
-	amount = _money(record.get("TotalAmt"), label, "TotalAmt")
+	amount = money(record.get("TotalAmt"), label, "TotalAmt")
 	rate = _exchange_rate(record, label)
 	currency = _currency(record, ctx)
 	bank_currency = _account_currency(ctx, bank_account_id)
@@ -846,7 +805,7 @@ def _payment_entry(
 	else:
 		raise RecordError(f"{label}: {bank_field} is in {bank_currency}, the payment in {currency}")
 	bank_account = _account(ctx, bank_account_id, label, bank_field)
-	posting_date = _date(record, "TxnDate", label)
+	posting_date = iso_date(record, "TxnDate", label)
 	doc = {
 		"doctype": "Payment Entry",
 		"docstatus": 1,
@@ -863,19 +822,19 @@ def _payment_entry(
 	if payment_type == "Receive":
 		doc.update(
 			paid_from=party_account,
-			paid_amount=_money_float(amount),
+			paid_amount=as_float(amount),
 			source_exchange_rate=float(rate),
 			paid_to=bank_account,
-			received_amount=_money_float(bank_amount),
+			received_amount=as_float(bank_amount),
 			target_exchange_rate=float(bank_rate),
 		)
 	else:
 		doc.update(
 			paid_from=bank_account,
-			paid_amount=_money_float(bank_amount),
+			paid_amount=as_float(bank_amount),
 			source_exchange_rate=float(bank_rate),
 			paid_to=party_account,
-			received_amount=_money_float(amount),
+			received_amount=as_float(amount),
 			target_exchange_rate=float(rate),
 		)
 	return doc
@@ -892,12 +851,12 @@ def _references(
 			if linked.get("TxnType") not in kinds:
 				continue
 			doctype, entity, sign = kinds[linked["TxnType"]]
-			amount = _money(line.get("Amount"), label, f"Line {number}.Amount")
+			amount = money(line.get("Amount"), label, f"Line {number}.Amount")
 			references.append(
 				{
 					"reference_doctype": doctype,
-					"reference_name": Ref(entity, str(_required(linked, "TxnId", label))),
-					"allocated_amount": _money_float(sign * amount),
+					"reference_name": Ref(entity, str(required(linked, "TxnId", label))),
+					"allocated_amount": as_float(sign * amount),
 				}
 			)
 	return references
@@ -921,7 +880,7 @@ def payment_received(record: Mapping[str, Any], ctx: QboContext) -> dict | None:
 	A payment of zero only applies a credit memo to an invoice: ERPNext's balances need nothing.
 	"""
 	label = _label(PAYMENT, record)
-	if not _money(record.get("TotalAmt"), label, "TotalAmt"):
+	if not money(record.get("TotalAmt"), label, "TotalAmt"):
 		return None
 	_, receivable = _party_account(record, ctx, label, "ARAccountRef", "Accounts Receivable")
 	deposit_id = _ref(record, "DepositToAccountRef", label, required=False) or _undeposited_funds(ctx, label)
@@ -943,7 +902,7 @@ def payment_received(record: Mapping[str, Any], ctx: QboContext) -> dict | None:
 def bill_payment(record: Mapping[str, Any], ctx: QboContext) -> dict | None:
 	"""A BillPayment (by check or credit card) as a Payment Entry (Pay) allocated to the bills."""
 	label = _label(BILL_PAYMENT, record)
-	if not _money(record.get("TotalAmt"), label, "TotalAmt"):
+	if not money(record.get("TotalAmt"), label, "TotalAmt"):
 		return None
 	_, payable = _party_account(record, ctx, label, "APAccountRef", "Accounts Payable")
 	if record.get("PayType") == "CreditCard":
@@ -994,8 +953,8 @@ def _journal_row(
 		raise RecordError(f"{label}: {fieldname} is in {account_currency}, the transaction in {currency}")
 	row = {
 		"account": _account(ctx, account_id, label, fieldname),
-		"debit_in_account_currency": _money_float(in_account) if amount > 0 else 0.0,
-		"credit_in_account_currency": _money_float(in_account) if amount < 0 else 0.0,
+		"debit_in_account_currency": as_float(in_account) if amount > 0 else 0.0,
+		"credit_in_account_currency": as_float(in_account) if amount < 0 else 0.0,
 		"exchange_rate": float(exchange_rate),
 	}
 	if (ctx.qbo_accounts.get(account_id) or {}).get("AccountType") in PARTY_ACCOUNT_TYPES:
@@ -1016,7 +975,7 @@ def _journal_entry(
 	record: Mapping[str, Any], ctx: QboContext, entity: str, voucher_type: str, rows: list[dict]
 ) -> dict:
 	label = _label(entity, record)
-	posting_date = _date(record, "TxnDate", label)
+	posting_date = iso_date(record, "TxnDate", label)
 	doc = {
 		"doctype": "Journal Entry",
 		"docstatus": 1,
@@ -1047,12 +1006,12 @@ def deposit(record: Mapping[str, Any], ctx: QboContext) -> dict:
 			label,
 			bank_id,
 			"DepositToAccountRef",
-			_money(record.get("TotalAmt"), label, "TotalAmt"),
+			money(record.get("TotalAmt"), label, "TotalAmt"),
 		)
 	]
 	for number, line in enumerate(record.get("Line") or [], 1):
 		detail = line.get("DepositLineDetail") or {}
-		amount = _money(line.get("Amount"), label, f"Line {number}.Amount")
+		amount = money(line.get("Amount"), label, f"Line {number}.Amount")
 		source = _ref(detail, "AccountRef", label, required=False)
 		if not source:
 			if not line.get("LinkedTxn"):
@@ -1069,7 +1028,7 @@ def deposit(record: Mapping[str, Any], ctx: QboContext) -> dict:
 def transfer(record: Mapping[str, Any], ctx: QboContext) -> dict:
 	"""A Transfer between two balance-sheet accounts as a contra Journal Entry."""
 	label = _label(TRANSFER, record)
-	amount = _money(record.get("Amount"), label, "Amount")
+	amount = money(record.get("Amount"), label, "Amount")
 	rows = [
 		_journal_row(ctx, record, label, _ref(record, "ToAccountRef", label), "ToAccountRef", amount),
 		_journal_row(ctx, record, label, _ref(record, "FromAccountRef", label), "FromAccountRef", -amount),
@@ -1089,7 +1048,7 @@ def journal_entry(record: Mapping[str, Any], ctx: QboContext) -> dict:
 			raise RecordError(
 				f"{label}: field 'Line {number}.PostingType' is not Debit or Credit: {posting!r}"
 			)
-		amount = _money(line.get("Amount"), label, f"Line {number}.Amount")
+		amount = money(line.get("Amount"), label, f"Line {number}.Amount")
 		if not amount:
 			continue
 		path = f"Line {number}.AccountRef"

@@ -11,9 +11,10 @@ from frappe import _
 from frappe.utils import getdate, today
 
 from kraal_connect.api import check_can_configure
+from kraal_connect.connectors.fields import cents
 from kraal_connect.connectors.qbo import mapping
 from kraal_connect.connectors.qbo.integration import VENDOR, QboConnector, account_map, sync_account_mappings
-from kraal_connect.connectors.qbo.mapping import BalanceDifference, cents
+from kraal_connect.connectors.qbo.mapping import BalanceDifference
 from kraal_connect.connectors.qbo.streams import MIGRATION_ORDER
 from kraal_connect.engine import writer
 

@@ -10,14 +10,14 @@ company's currency.
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kraal_connect.engine.errors import MissingMappingError, RecordError
+from kraal_connect.connectors.fields import CENT, as_float, mapped, required, to_decimal
+from kraal_connect.engine.errors import RecordError
 from kraal_connect.engine.records import Ref, Target
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0")
 
 # Entities, and the external types of the documents they write (see engine.records.external_type).
@@ -93,22 +93,12 @@ def variant_type(variant_id: str) -> str:
 	return f"{PRODUCTS}:variant:{legacy_id(variant_id)}"
 
 
-def _decimal(value: Any, label: str, fieldname: str) -> Decimal:
-	try:
-		amount = Decimal(str(value))
-	except InvalidOperation:
-		raise RecordError(f"{label}: field '{fieldname}' is not a number: {value!r}") from None
-	if not amount.is_finite():
-		raise RecordError(f"{label}: field '{fieldname}' is not a number: {value!r}")
-	return amount
-
-
 def _money(holder: Mapping[str, Any], fieldname: str, label: str, side: str = "presentmentMoney") -> Decimal:
 	"""An amount of a MoneyBag field, in the presentment (default) or the shop currency."""
 	bag = holder.get(fieldname)
 	if not bag or not bag.get(side):
 		raise RecordError(f"{label}: field '{fieldname}' is missing")
-	return _decimal(bag[side].get("amount"), label, f"{fieldname}.{side}.amount").quantize(CENT)
+	return to_decimal(bag[side].get("amount"), label, f"{fieldname}.{side}.amount").quantize(CENT)
 
 
 def _local(timestamp: str, ctx: ShopifyContext, label: str, fieldname: str) -> tuple[str, str]:
@@ -129,24 +119,6 @@ def _nodes(holder: Mapping[str, Any], fieldname: str, label: str) -> list[dict]:
 	if (value.get("pageInfo") or {}).get("hasNextPage"):
 		raise RecordError(f"{label}: field '{fieldname}' has more rows than one query returns")
 	return value.get("nodes") or [e["node"] for e in value.get("edges") or []]
-
-
-def _required(holder: Mapping[str, Any], fieldname: str, label: str) -> Any:
-	value = holder.get(fieldname)
-	if value in (None, ""):
-		raise RecordError(f"{label}: field '{fieldname}' is missing")
-	return value
-
-
-def _mapped(mapping: Mapping[str, str], mapping_type: str, key: str, label: str) -> str:
-	value = mapping.get(key)
-	if not value:
-		raise MissingMappingError(mapping_type, key, label)
-	return value
-
-
-def _as_float(amount: Decimal) -> float:
-	return float(amount.quantize(CENT))
 
 
 # -- products --------------------------------------------------------------------------------
@@ -175,8 +147,8 @@ def product_targets(product: Mapping[str, Any], ctx: ShopifyContext) -> list[Tar
 	"""A product as Items: a template with attributes and one variant Item each (or one Item when the
 	product has no options), with the variant's price in the price list. Not active: disabled."""
 	label = f"Shopify product {product.get('title') or product.get('id')}"
-	product_id = _required(product, "id", label)
-	title = _required(product, "title", label)
+	product_id = required(product, "id", label)
+	title = required(product, "title", label)
 	variants = _nodes(product, "variants", label)
 	if not variants:
 		raise RecordError(f"{label}: field 'variants' is empty")
@@ -222,7 +194,7 @@ def product_targets(product: Mapping[str, Any], ctx: ShopifyContext) -> list[Tar
 			item["attributes"] = [{"attribute": name, "attribute_value": selected[name]} for name in options]
 		key = legacy_id(variant["id"])
 		targets.append(Target(f"variant:{key}", item))
-		price = _decimal(_required(variant, "price", vlabel), vlabel, "price").quantize(CENT)
+		price = to_decimal(required(variant, "price", vlabel), vlabel, "price").quantize(CENT)
 		targets.append(
 			Target(
 				f"price:{key}",
@@ -231,7 +203,7 @@ def product_targets(product: Mapping[str, Any], ctx: ShopifyContext) -> list[Tar
 					"item_code": Ref(variant_type(variant["id"]), product_id),
 					"price_list": ctx.price_list,
 					"selling": 1,
-					"price_list_rate": _as_float(price),
+					"price_list_rate": as_float(price),
 				},
 			)
 		)
@@ -244,7 +216,7 @@ def _unit_cost(variant: Mapping[str, Any], label: str) -> dict:
 	cost = (variant.get("inventoryItem") or {}).get("unitCost") or {}
 	if cost.get("amount") in (None, ""):
 		return {}
-	return {"valuation_rate": _as_float(_decimal(cost["amount"], label, "inventoryItem.unitCost.amount"))}
+	return {"valuation_rate": as_float(to_decimal(cost["amount"], label, "inventoryItem.unitCost.amount"))}
 
 
 def _weight(variant: Mapping[str, Any], label: str) -> dict:
@@ -322,7 +294,7 @@ def address_doc(
 def customer_targets(customer: Mapping[str, Any], ctx: ShopifyContext) -> list[Target]:
 	"""A customer as Customer, an Address per usable address, and a Contact with email and phone."""
 	label = f"Shopify customer {customer.get('id')}"
-	customer_id = _required(customer, "id", label)
+	customer_id = required(customer, "id", label)
 	name = customer_name(customer)
 	email, phone = _email(customer), _phone(customer)
 	links = [{"link_doctype": "Customer", "link_name": Ref(CUSTOMERS, customer_id)}]
@@ -394,7 +366,7 @@ def order_lines(order: Mapping[str, Any], ctx: ShopifyContext) -> dict[str, Line
 		line_label = f"{label} line {node.get('title') or node.get('id')}"
 		variant, product = node.get("variant"), node.get("product")
 		fallback = not (variant and product)
-		quantity = _required(node, "quantity", line_label)
+		quantity = required(node, "quantity", line_label)
 		lines[node["id"]] = Line(
 			id=node["id"],
 			title=node.get("name") or node.get("title") or "",
@@ -425,8 +397,8 @@ def _item_row(line: Line, quantity: int, **extra) -> dict:
 	row = {
 		"item_code": line.item_code,
 		"qty": quantity,
-		"rate": _as_float(line.rate),
-		"price_list_rate": _as_float(line.rate),
+		"rate": as_float(line.rate),
+		"price_list_rate": as_float(line.rate),
 		**extra,
 	}
 	if line.fallback:
@@ -461,8 +433,8 @@ def _shipping_rows(title: str, amount: Decimal, ctx: ShopifyContext) -> tuple[li
 		row = {
 			"item_code": ctx.shipping_item,
 			"qty": 1 if amount > 0 else -1,
-			"rate": _as_float(abs(amount)),
-			"price_list_rate": _as_float(abs(amount)),
+			"rate": as_float(abs(amount)),
+			"price_list_rate": as_float(abs(amount)),
 			"description": f"Shipping: {title}",
 		}
 		return [row], []
@@ -470,7 +442,7 @@ def _shipping_rows(title: str, amount: Decimal, ctx: ShopifyContext) -> tuple[li
 		"charge_type": "Actual",
 		"account_head": ctx.shipping_account,
 		"description": f"Shipping: {title}",
-		"tax_amount": _as_float(amount),
+		"tax_amount": as_float(amount),
 	}
 	return [], [charge]
 
@@ -479,9 +451,9 @@ def _tax_rows(taxes: Mapping[str, Decimal], ctx: ShopifyContext, label: str, sig
 	return [
 		{
 			"charge_type": "Actual",
-			"account_head": _mapped(ctx.tax_accounts, TAX_MAPPING, title, label),
+			"account_head": mapped(ctx.tax_accounts, TAX_MAPPING, title, label),
 			"description": title,
-			"tax_amount": _as_float(sign * amount),
+			"tax_amount": as_float(sign * amount),
 		}
 		for title, amount in taxes.items()
 		if amount
@@ -521,7 +493,7 @@ def order_targets(order: Mapping[str, Any], ctx: ShopifyContext) -> list[Target]
 	A cancelled order that was never paid cancels its Sales Order. Paid ones are undone by their refunds.
 	"""
 	label = _order_label(order)
-	order_id = _required(order, "id", label)
+	order_id = required(order, "id", label)
 	if order.get("currencyCode") != ctx.company_currency:
 		raise RecordError(
 			f"{label}: field 'currencyCode' is {order.get('currencyCode')}, not the company's currency "
@@ -536,7 +508,7 @@ def order_targets(order: Mapping[str, Any], ctx: ShopifyContext) -> list[Target]
 	common = {
 		"company": ctx.company,
 		"customer": customer,
-		"currency": _required(order, "presentmentCurrencyCode", label),
+		"currency": required(order, "presentmentCurrencyCode", label),
 		"conversion_rate": _conversion_rate(order, label),
 		"selling_price_list": ctx.price_list,
 		"ignore_pricing_rule": 1,
@@ -591,13 +563,13 @@ class _Sale:
 
 	def totals(self) -> dict:
 		"""Taxes and charges, and every discount as the document's additional discount on the net total."""
-		discount = {"apply_discount_on": "Net Total", "discount_amount": _as_float(self.discount)}
+		discount = {"apply_discount_on": "Net Total", "discount_amount": as_float(self.discount)}
 		return {"taxes": self.charges, **(discount if self.discount else {})}
 
 
 def _sales_order(order, lines: Mapping[str, Line], sale: _Sale, common: dict, paid: bool, ctx, label) -> dict:
 	"""The Sales Order; cancelled (docstatus 2) when Shopify cancelled the order before it was paid."""
-	date, _ = _local(_required(order, "processedAt", label), ctx, label, "processedAt")
+	date, _ = _local(required(order, "processedAt", label), ctx, label, "processedAt")
 	items = [
 		{**row, "delivery_date": date, "warehouse": ctx.default_warehouse, **_notes(line)}
 		for row, line in zip(sale.items, lines.values(), strict=True)
@@ -674,7 +646,7 @@ def _payment(transaction: Mapping[str, Any], order, customer, ctx: ShopifyContex
 	tlabel = f"{label} transaction {legacy_id(transaction['id'])}"
 	amount = _money(transaction, "amountSet", tlabel, "shopMoney")
 	date, _ = _local(transaction.get("processedAt") or transaction["createdAt"], ctx, tlabel, "processedAt")
-	account = _mapped(ctx.gateway_accounts, GATEWAY_MAPPING, transaction.get("gateway") or "", tlabel)
+	account = mapped(ctx.gateway_accounts, GATEWAY_MAPPING, transaction.get("gateway") or "", tlabel)
 	return {
 		**_payment_common(transaction, customer, ctx, date, amount),
 		"payment_type": "Receive",
@@ -684,7 +656,7 @@ def _payment(transaction: Mapping[str, Any], order, customer, ctx: ShopifyContex
 			{
 				"reference_doctype": "Sales Invoice",
 				"reference_name": Ref(f"{ORDERS}:invoice", order["id"]),
-				"allocated_amount": _as_float(amount),
+				"allocated_amount": as_float(amount),
 			}
 		],
 		"remarks": f"{transaction.get('formattedGateway') or transaction.get('gateway')} payment for {order.get('name')}",
@@ -700,8 +672,8 @@ def _payment_common(transaction, customer, ctx: ShopifyContext, date: str, amoun
 		"party": customer,
 		"paid_from_account_currency": ctx.company_currency,
 		"paid_to_account_currency": ctx.company_currency,
-		"paid_amount": _as_float(amount),
-		"received_amount": _as_float(amount),
+		"paid_amount": as_float(amount),
+		"received_amount": as_float(amount),
 		"source_exchange_rate": 1,
 		"target_exchange_rate": 1,
 		"reference_no": transaction.get("authorizationCode") or legacy_id(transaction["id"]),
@@ -713,7 +685,7 @@ def _payment_common(transaction, customer, ctx: ShopifyContext, date: str, amoun
 def _warehouse(location: Mapping[str, Any] | None, ctx: ShopifyContext, label: str) -> str:
 	if not location:
 		raise RecordError(f"{label}: field 'location' is missing")
-	return _mapped(ctx.warehouses, LOCATION_MAPPING, location["id"], label)
+	return mapped(ctx.warehouses, LOCATION_MAPPING, location["id"], label)
 
 
 def _delivery_note(fulfillment, lines: Mapping[str, Line], common: dict, order_id, ctx, label) -> dict | None:
@@ -723,7 +695,7 @@ def _delivery_note(fulfillment, lines: Mapping[str, Line], common: dict, order_i
 		return None
 	flabel = f"{label} fulfillment {fulfillment.get('name') or legacy_id(fulfillment['id'])}"
 	warehouse = _warehouse(fulfillment.get("location"), ctx, flabel)
-	date, time = _local(_required(fulfillment, "createdAt", flabel), ctx, flabel, "createdAt")
+	date, time = _local(required(fulfillment, "createdAt", flabel), ctx, flabel, "createdAt")
 	items = []
 	for row in _nodes(fulfillment, "fulfillmentLineItems", flabel):
 		line = lines.get(row["lineItem"]["id"])
@@ -781,7 +753,7 @@ def _refund_targets(
 	without money (the goods go back to stock): only the returns are booked for it."""
 	rid = legacy_id(refund["id"])
 	rlabel = f"{label} refund {rid}"
-	date, time = _local(_required(refund, "createdAt", rlabel), ctx, rlabel, "createdAt")
+	date, time = _local(required(refund, "createdAt", rlabel), ctx, rlabel, "createdAt")
 	refunded = _refunded(refund, order, lines, ctx, rlabel)
 	total = _money(refund, "totalRefundedSet", rlabel)
 	targets = []
@@ -807,7 +779,7 @@ def _refund_targets(
 			"docstatus": 1,
 		}
 		if refunded.discount:
-			credit_note.update(apply_discount_on="Net Total", discount_amount=_as_float(-refunded.discount))
+			credit_note.update(apply_discount_on="Net Total", discount_amount=as_float(-refunded.discount))
 		targets.append(Target(f"refund:{rid}", credit_note))
 	elif total:
 		raise RecordError(
@@ -875,7 +847,7 @@ def _discrepancy(refunded: _Refunded, total: Decimal, ctx: ShopifyContext, label
 			"charge_type": "Actual",
 			"account_head": ctx.refund_discrepancy_account,
 			"description": "Refund discrepancy",
-			"tax_amount": _as_float(worth - total),
+			"tax_amount": as_float(worth - total),
 		}
 	]
 
@@ -918,7 +890,7 @@ def _refund_payment(transaction, order, refund_id: str, customer, ctx: ShopifyCo
 	"""Money Shopify sent back: out of the gateway's account, settling the credit note."""
 	amount = _money(transaction, "amountSet", label, "shopMoney")
 	date, _ = _local(transaction.get("processedAt") or transaction["createdAt"], ctx, label, "processedAt")
-	account = _mapped(ctx.gateway_accounts, GATEWAY_MAPPING, transaction.get("gateway") or "", label)
+	account = mapped(ctx.gateway_accounts, GATEWAY_MAPPING, transaction.get("gateway") or "", label)
 	return {
 		**_payment_common(transaction, customer, ctx, date, amount),
 		"payment_type": "Pay",
@@ -928,7 +900,7 @@ def _refund_payment(transaction, order, refund_id: str, customer, ctx: ShopifyCo
 			{
 				"reference_doctype": "Sales Invoice",
 				"reference_name": Ref(f"{ORDERS}:refund:{refund_id}", order["id"]),
-				"allocated_amount": _as_float(-amount),
+				"allocated_amount": as_float(-amount),
 			}
 		],
 		"remarks": f"Refund for Shopify order {order.get('name')}",
@@ -1002,7 +974,7 @@ def stock_reconciliation(level: Mapping[str, Any], ctx: ShopifyContext) -> dict 
 	on_hand = _quantity(level, "on_hand")
 	if on_hand is None:
 		raise RecordError(f"{label}: field 'quantities' has no on_hand quantity")
-	date, time = _local(_required(level, "updatedAt", label), ctx, label, "updatedAt")
+	date, time = _local(required(level, "updatedAt", label), ctx, label, "updatedAt")
 	return {
 		"doctype": "Stock Reconciliation",
 		"company": ctx.company,
