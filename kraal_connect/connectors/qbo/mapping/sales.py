@@ -1,0 +1,127 @@
+"""QBO sales -> Sales Invoices: invoices, credit memos (returns) and sales receipts (paid invoices)."""
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from kraal_connect.connectors.fields import as_float, money, required, to_decimal
+from kraal_connect.connectors.qbo.mapping.accounts import party_ledger, posting_account, undeposited_funds
+from kraal_connect.connectors.qbo.mapping.masters import tax_rows
+from kraal_connect.connectors.qbo.mapping.payments import payment_entry
+from kraal_connect.connectors.qbo.mapping.records import (
+	CREDIT_MEMO,
+	CUSTOMER,
+	INVOICE,
+	ITEM,
+	SALES_RECEIPT,
+	ZERO,
+	QboContext,
+	invoice_fields,
+	lines_of,
+	record_label,
+	ref_id,
+)
+from kraal_connect.engine.errors import RecordError
+from kraal_connect.engine.records import Ref, Target
+
+
+def _sales_item(line: Mapping[str, Any], ctx: QboContext, label: str, number: int, sign: int) -> dict:
+	detail = line.get("SalesItemLineDetail") or {}
+	path = f"Line {number}"
+	item_id = ref_id(detail, "ItemRef", label, path=f"{path}.SalesItemLineDetail.ItemRef")
+	amount = money(line.get("Amount"), label, f"{path}.Amount")
+	qty = (
+		to_decimal(detail["Qty"], label, f"{path}.Qty")
+		if detail.get("Qty") not in (None, "", 0)
+		else Decimal(1)
+	)
+	if detail.get("UnitPrice") not in (None, ""):
+		rate = to_decimal(detail["UnitPrice"], label, f"{path}.UnitPrice")
+	else:
+		rate = amount / qty
+	row = {
+		"item_code": Ref(ITEM, item_id),
+		"qty": float(sign * qty),
+		"rate": float(rate),
+		"description": line.get("Description") or "",
+	}
+	if item_id in ctx.stock_item_ids:
+		row["warehouse"] = ctx.warehouse
+	return row
+
+
+def _sales_invoice(record: Mapping[str, Any], ctx: QboContext, entity: str) -> dict:
+	label = record_label(entity, record)
+	is_return = entity == CREDIT_MEMO
+	sign = -1 if is_return else 1
+	items, discount, discount_account = [], ZERO, None
+	for number, line in enumerate(lines_of(record), 1):
+		kind = line.get("DetailType")
+		if kind == "SalesItemLineDetail":
+			items.append(_sales_item(line, ctx, label, number, sign))
+		elif kind == "DiscountLineDetail":
+			discount += money(line.get("Amount"), label, f"Line {number}.Amount")
+			account_id = ref_id(
+				line.get("DiscountLineDetail") or {},
+				"DiscountAccountRef",
+				label,
+				path=f"Line {number}.DiscountLineDetail.DiscountAccountRef",
+			)
+			discount_account = posting_account(ctx, account_id, label, "DiscountAccountRef")
+		# SubTotalLineDetail and DescriptionOnly lines book nothing.
+	if not items:
+		raise RecordError(f"{label}: it has no item lines")
+	_, debit_to = party_ledger(record, ctx, label, "ARAccountRef", "Accounts Receivable")
+	doc = {
+		"doctype": "Sales Invoice",
+		"customer": Ref(CUSTOMER, ref_id(record, "CustomerRef", label)),
+		"debit_to": debit_to,
+		**invoice_fields(record, ctx, entity, items, tax_rows(record, ctx, label, sign)),
+	}
+	if discount:
+		# Booked to QBO's discount account when Selling Settings has discount accounting enabled.
+		doc.update(
+			apply_discount_on="Net Total",
+			discount_amount=as_float(sign * discount),
+			additional_discount_account=discount_account,
+		)
+	return doc
+
+
+def sales_invoice(record: Mapping[str, Any], ctx: QboContext) -> dict:
+	"""An Invoice as a submitted Sales Invoice."""
+	return _sales_invoice(record, ctx, INVOICE)
+
+
+def credit_note(record: Mapping[str, Any], ctx: QboContext) -> dict:
+	"""A CreditMemo as a return Sales Invoice: quantities, tax and discount negative."""
+	return _sales_invoice(record, ctx, CREDIT_MEMO)
+
+
+def paid_sales_invoice(record: Mapping[str, Any], ctx: QboContext) -> list[Target]:
+	"""A SalesReceipt: the Sales Invoice, and the Payment Entry that pays it into the deposit account."""
+	label = record_label(SALES_RECEIPT, record)
+	invoice = _sales_invoice(record, ctx, SALES_RECEIPT)
+	total = money(record.get("TotalAmt"), label, "TotalAmt")
+	if not total:
+		return [Target("", invoice)]
+	deposit_id = ref_id(record, "DepositToAccountRef", label, required=False) or undeposited_funds(ctx, label)
+	payment = payment_entry(
+		record,
+		ctx,
+		SALES_RECEIPT,
+		"Receive",
+		party=("Customer", invoice["customer"]),
+		party_account=invoice["debit_to"],
+		bank_account_id=deposit_id,
+		bank_field="DepositToAccountRef",
+		reference_no=record.get("PaymentRefNum") or record.get("DocNumber"),
+	)
+	payment["references"] = [
+		{
+			"reference_doctype": "Sales Invoice",
+			"reference_name": Ref(SALES_RECEIPT, str(required(record, "Id", label))),
+			"allocated_amount": as_float(total),
+		}
+	]
+	return [Target("", invoice), Target("payment", payment)]
