@@ -216,7 +216,8 @@ def main() -> None:
 	from emulators.qbo import QboEmulator
 	from kraal_connect.connectors.qbo.integration import TRANSACTION_ENTITIES
 	from kraal_connect.connectors.qbo.reconciliation import reconcile_books
-	from tests.bench.qbo_helpers import REALM, connect, ensure_company, purge_integration
+	from tests.bench.qbo_helpers import REALM, connect, purge_integration
+	from tests.bench.site_helpers import ensure_company
 
 	work = Path(tempfile.mkdtemp(prefix="kraal-qbo-bench-"))
 	records = generate(args.transactions, work / "realms" / REALM, args.seed)

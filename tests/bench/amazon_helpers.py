@@ -10,6 +10,7 @@ from pathlib import Path
 import frappe
 
 from kraal_connect.connectors.amazon import mapping
+from tests.bench import site_helpers
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "amazon"
 COMPANY, ABBR = "Kraal Amazon Co", "KAC"
@@ -78,17 +79,7 @@ def account(name: str) -> str:
 
 def ensure_company() -> None:
 	"""The suite's company and the accounts it maps Amazon's money to."""
-	if not frappe.db.exists("Company", COMPANY):
-		frappe.get_doc(
-			{
-				"doctype": "Company",
-				"company_name": COMPANY,
-				"abbr": ABBR,
-				"default_currency": "USD",
-				"country": "United States",
-				"chart_of_accounts": "Standard",
-			}
-		).insert()
+	site_helpers.ensure_company(COMPANY, ABBR)
 	for name, (parent, account_type, currency) in ACCOUNTS.items():
 		if not frappe.db.exists("Account", account(name)):
 			frappe.get_doc(
@@ -272,22 +263,6 @@ def purge_transactions() -> None:
 	warehouses = frappe.get_all("Warehouse", filters={"company": COMPANY}, pluck="name")
 	frappe.db.delete("Bin", {"warehouse": ("in", warehouses)})
 	frappe.db.commit()
-
-
-def latest_log(integration: str):
-	name = frappe.get_all(
-		"Kraal Sync Log",
-		filters={"integration": integration},
-		order_by="creation desc",
-		limit=1,
-		pluck="name",
-	)[0]
-	return frappe.get_doc("Kraal Sync Log", name)
-
-
-def counts(log) -> dict[str, tuple[int, int, int, int, int]]:
-	"""entity -> (created, updated, cancelled, skipped, failed) of a Sync Log."""
-	return {r.entity: (r.created, r.updated, r.cancelled, r.skipped, r.failed) for r in log.entities}
 
 
 def linked(integration: str, external_type: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ import pytest
 
 frappe = pytest.importorskip("frappe")
 
+from tests.bench.site_helpers import ensure_company  # noqa: E402
 from tests.plaid_fixtures import plaid_data, plaid_emulator  # noqa: E402, F401  (fixtures)
 
 COMPANY = "Kraal Bench Co"
@@ -30,23 +31,8 @@ def site():
 	frappe.init(site=_site(), sites_path=os.getcwd())
 	frappe.connect()
 	frappe.set_user("Administrator")
-	_ensure_company()
+	ensure_company(COMPANY, ABBR)
 	frappe.db.commit()
 	yield frappe.local.site
 	frappe.db.rollback()
 	frappe.destroy()
-
-
-def _ensure_company():
-	if frappe.db.exists("Company", COMPANY):
-		return
-	frappe.get_doc(
-		{
-			"doctype": "Company",
-			"company_name": COMPANY,
-			"abbr": ABBR,
-			"default_currency": "USD",
-			"country": "United States",
-			"chart_of_accounts": "Standard",
-		}
-	).insert()

@@ -129,14 +129,3 @@ def add_sync_page(plaid_data: Path, item_id: str, added=(), modified=(), removed
 def first_transactions(plaid_data: Path, item_id: str, count: int = 2) -> list[dict]:
 	page = json.loads((plaid_data / f"items/{item_id}/transactions_sync/0001.json").read_text())
 	return page["added"][:count]
-
-
-def latest_log(integration: str):
-	name = frappe.get_all(
-		"Kraal Sync Log",
-		filters={"integration": integration},
-		order_by="creation desc",
-		limit=1,
-		pluck="name",
-	)[0]
-	return frappe.get_doc("Kraal Sync Log", name)

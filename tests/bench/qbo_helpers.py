@@ -14,6 +14,7 @@ import requests
 
 from emulators.qbo import QboEmulator
 from kraal_connect.connectors.qbo.oauth import authorization_url, callback
+from tests.bench import site_helpers
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "qbo"
 REALM = "9130357766900001"
@@ -26,7 +27,7 @@ LEDGERS = ("GL Entry", "Payment Ledger Entry", "Stock Ledger Entry", "Repost Ite
 
 @pytest.fixture(scope="module")
 def qbo_company():
-	ensure_company()
+	site_helpers.ensure_company(COMPANY, ABBR)
 	discount_accounting = frappe.db.get_single_value("Selling Settings", "enable_discount_accounting")
 	yield COMPANY
 	frappe.db.set_single_value("Selling Settings", "enable_discount_accounting", discount_accounting)
@@ -58,21 +59,6 @@ def qbo_integration(qbo_company, qbo_emulator, by_hand):
 	name = connect(qbo_emulator.url)
 	yield name
 	purge_integration(name, also=tuple(by_hand))
-
-
-def ensure_company(company: str = COMPANY, abbr: str = ABBR) -> None:
-	if not frappe.db.exists("Company", company):
-		frappe.get_doc(
-			{
-				"doctype": "Company",
-				"company_name": company,
-				"abbr": abbr,
-				"default_currency": "USD",
-				"country": "United States",
-				"chart_of_accounts": "Standard",
-			}
-		).insert()
-		frappe.db.commit()
 
 
 def connect(emulator_url: str, company: str = COMPANY, **fields) -> str:
@@ -169,24 +155,6 @@ def source_records(qbo_data: Path, entity: str) -> list[dict]:
 	"""What QBO holds, read from the emulator's dataset."""
 	body = json.loads((qbo_data / "realms" / REALM / f"{entity}.json").read_text())
 	return body["QueryResponse"][entity]
-
-
-def latest_log(integration: str):
-	name = frappe.get_all(
-		"Kraal Sync Log",
-		filters={"integration": integration},
-		order_by="creation desc",
-		limit=1,
-		pluck="name",
-	)[0]
-	return frappe.get_doc("Kraal Sync Log", name)
-
-
-def counts(log) -> dict[str, tuple[int, int, int, int, int, int]]:
-	"""entity -> (fetched, created, updated, cancelled, skipped, failed)"""
-	return {
-		r.entity: (r.fetched, r.created, r.updated, r.cancelled, r.skipped, r.failed) for r in log.entities
-	}
 
 
 def linked(integration: str, external_type: str, external_id: str):

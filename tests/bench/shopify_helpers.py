@@ -19,6 +19,7 @@ import pytest
 from emulators.shopify import ShopifyEmulator
 from kraal_connect.connectors.shopify import mapping
 from kraal_connect.connectors.shopify.integration import ACCOUNT_MAPPING, SHIPPING_KEY
+from tests.bench import site_helpers
 
 COMPANY = "Kraal Shopify Co"
 ABBR = "KSC"
@@ -44,17 +45,7 @@ LEDGERS = ("GL Entry", "Stock Ledger Entry", "Payment Ledger Entry")
 
 def ensure_company(company: str = COMPANY, abbr: str = ABBR) -> None:
 	"""The company with the warehouses, clearing, tax and shipping accounts the store maps to."""
-	if not frappe.db.exists("Company", company):
-		frappe.get_doc(
-			{
-				"doctype": "Company",
-				"company_name": company,
-				"abbr": abbr,
-				"default_currency": "USD",
-				"country": "United States",
-				"chart_of_accounts": "Standard",
-			}
-		).insert()
+	site_helpers.ensure_company(company, abbr)
 	for name in LOCATIONS.values():
 		ensure_doc(
 			"Warehouse",
@@ -176,23 +167,6 @@ def linked_docs(integration: str, doctype: str) -> list:
 		pluck="reference_name",
 	)
 	return [frappe.get_doc(doctype, name) for name in names]
-
-
-def latest_log(integration: str):
-	name = frappe.get_all(
-		"Kraal Sync Log",
-		filters={"integration": integration},
-		order_by="creation desc",
-		limit=1,
-		pluck="name",
-	)[0]
-	return frappe.get_doc("Kraal Sync Log", name)
-
-
-def counts(log) -> dict[str, tuple[int, int, int, int, int, int]]:
-	return {
-		r.entity: (r.fetched, r.created, r.updated, r.cancelled, r.skipped, r.failed) for r in log.entities
-	}
 
 
 # -- cleaning up -----------------------------------------------------------------------------

@@ -20,10 +20,10 @@ from tests.bench.plaid_helpers import (
 	connect_bank,
 	delete_bank_transactions,
 	first_transactions,
-	latest_log,
 	purge_integration,
 	source_transactions,
 )
+from tests.bench.site_helpers import latest_log
 
 PLATYPUS, TATTERSALL = "item-platypus", "item-tattersall"
 

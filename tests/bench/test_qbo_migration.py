@@ -15,12 +15,11 @@ from tests.bench.qbo_helpers import (
 	ABBR,
 	COMPANY,
 	REALM,
-	counts,
 	delete_fiscal_years_of,
-	latest_log,
 	linked,
 	source_records,
 )
+from tests.bench.site_helpers import counts, latest_log
 
 pytest_plugins = ["tests.bench.qbo_helpers"]
 

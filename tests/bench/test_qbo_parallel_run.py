@@ -20,10 +20,9 @@ from kraal_connect.engine.runner import run_integration
 from tests.bench.qbo_helpers import (
 	COMPANY,
 	REALM,
-	counts,
-	latest_log,
 	linked,
 )
+from tests.bench.site_helpers import counts, latest_log
 
 pytest_plugins = ["tests.bench.qbo_helpers"]
 

@@ -5,7 +5,7 @@ import json
 import frappe
 
 from kraal_connect.engine.runner import run_integration
-from tests.bench.shopify_helpers import counts, latest_log
+from tests.bench.site_helpers import counts, latest_log
 
 pytest_plugins = ["tests.bench.shopify_helpers"]
 

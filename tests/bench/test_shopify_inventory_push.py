@@ -9,7 +9,8 @@ from kraal_connect.connectors.shopify.integration import INVENTORY_PUSH
 from kraal_connect.engine import pending
 from kraal_connect.engine.outbound import PUSH, push_pending
 from kraal_connect.engine.runner import run_integration
-from tests.bench.shopify_helpers import ABBR, COMPANY, MAIN, counts, delete_document, latest_log
+from tests.bench.shopify_helpers import ABBR, COMPANY, MAIN, delete_document
+from tests.bench.site_helpers import counts, latest_log
 
 pytest_plugins = ["tests.bench.shopify_helpers"]
 

@@ -19,14 +19,13 @@ from tests.bench.shopify_helpers import (
 	PRICE_LIST,
 	Store,
 	connect_store,
-	counts,
-	latest_log,
 	linked,
 	linked_docs,
 	money,
 	purge_integration,
 	start_store,
 )
+from tests.bench.site_helpers import counts, latest_log
 
 pytest_plugins = ["tests.bench.shopify_helpers"]
 

@@ -19,7 +19,8 @@ from kraal_connect.connectors.shopify.endpoints import (
 )
 from kraal_connect.engine import pending
 from kraal_connect.engine.runner import WEBHOOK, run_integration, run_webhook_records
-from tests.bench.shopify_helpers import DOMAIN, SECRET, counts, latest_log, linked
+from tests.bench.shopify_helpers import DOMAIN, SECRET, linked
+from tests.bench.site_helpers import counts, latest_log
 
 pytest_plugins = ["tests.bench.shopify_helpers"]
 

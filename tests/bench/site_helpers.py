@@ -1,0 +1,37 @@
+"""What the in-bench tests of every vendor read from and set up on the site alike."""
+
+import frappe
+
+
+def ensure_company(company: str, abbr: str) -> None:
+	"""A US company on the Standard chart of accounts."""
+	if not frappe.db.exists("Company", company):
+		frappe.get_doc(
+			{
+				"doctype": "Company",
+				"company_name": company,
+				"abbr": abbr,
+				"default_currency": "USD",
+				"country": "United States",
+				"chart_of_accounts": "Standard",
+			}
+		).insert()
+		frappe.db.commit()
+
+
+def latest_log(integration: str):
+	name = frappe.get_all(
+		"Kraal Sync Log",
+		filters={"integration": integration},
+		order_by="creation desc",
+		limit=1,
+		pluck="name",
+	)[0]
+	return frappe.get_doc("Kraal Sync Log", name)
+
+
+def counts(log) -> dict[str, tuple[int, int, int, int, int, int]]:
+	"""entity -> (fetched, created, updated, cancelled, skipped, failed) of a Sync Log."""
+	return {
+		r.entity: (r.fetched, r.created, r.updated, r.cancelled, r.skipped, r.failed) for r in log.entities
+	}
