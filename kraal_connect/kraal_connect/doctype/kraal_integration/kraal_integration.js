@@ -1,5 +1,7 @@
 const KRAAL_API = "kraal_connect.api";
 const PLAID_LINK = "kraal_connect.connectors.plaid.link";
+const QBO_OAUTH = "kraal_connect.connectors.qbo.oauth";
+const SHOPIFY_ENDPOINTS = "kraal_connect.connectors.shopify.endpoints";
 const STATUS_COLOURS = {
 	Active: "green",
 	"Needs Re-authentication": "orange",
@@ -53,10 +55,33 @@ function add_actions(frm) {
 		const label = reauth ? __("Re-authenticate Bank") : frm.doc.external_account ? null : __("Link Bank Account");
 		if (label) frm.add_custom_button(label, () => open_plaid_link(frm));
 	}
+	if (frm.doc.vendor === "QuickBooks Online") add_quickbooks_actions(frm);
+	if (frm.doc.vendor === "Shopify") add_shopify_actions(frm);
 	frm.add_custom_button(__("Account Mappings"), () =>
 		frappe.set_route("List", "Kraal Account Mapping", { integration: frm.doc.name }), __("View"));
 	frm.add_custom_button(__("Sync Logs"), () =>
 		frappe.set_route("List", "Kraal Sync Log", { integration: frm.doc.name }), __("View"));
+}
+
+function add_quickbooks_actions(frm) {
+	const reauth = frm.doc.status === "Needs Re-authentication";
+	if (reauth || !frm.doc.external_account) {
+		// Intuit's consent page comes back to the callback, which stores the tokens and returns here.
+		frm.add_custom_button(reauth ? __("Reconnect to QuickBooks") : __("Connect to QuickBooks"), () =>
+			frappe.call({ method: `${QBO_OAUTH}.authorization_url`, args: { integration: frm.doc.name } })
+				.then(({ message: url }) => { window.location.href = url; }));
+	}
+	frm.add_custom_button(__("QuickBooks Reconciliation"), () =>
+		frappe.set_route("query-report", "QuickBooks Reconciliation", { integration: frm.doc.name }), __("View"));
+}
+
+function add_shopify_actions(frm) {
+	if (frm.doc.status === "Disconnected") return;
+	const [label, method] = frm.doc.webhooks_registered
+		? [__("Remove Webhooks"), "unregister_webhooks"]
+		: [__("Register Webhooks"), "register_webhooks"];
+	frm.add_custom_button(label, () =>
+		call(frm, `${SHOPIFY_ENDPOINTS}.${method}`).then((msg) => frappe.show_alert(msg)), __("Actions"));
 }
 
 function open_plaid_link(frm) {
