@@ -1,19 +1,18 @@
 """QBO purchases -> Purchase Invoices: bills and vendor credits (returns)."""
 
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
-from kraal_connect.connectors.fields import as_float, money, to_decimal
+from kraal_connect.connectors.fields import as_float, money
 from kraal_connect.connectors.qbo.mapping.accounts import party_ledger, posting_account
 from kraal_connect.connectors.qbo.mapping.masters import tax_rows
 from kraal_connect.connectors.qbo.mapping.records import (
 	BILL,
-	ITEM,
 	VENDOR,
 	VENDOR_CREDIT,
 	QboContext,
 	invoice_fields,
+	item_row,
 	record_label,
 	ref_id,
 )
@@ -26,27 +25,10 @@ def _purchase_line(
 ) -> dict | None:
 	kind = line.get("DetailType")
 	path = f"Line {number}"
-	amount = money(line.get("Amount"), label, f"{path}.Amount")
 	if kind == "ItemBasedExpenseLineDetail":
-		detail = line[kind] or {}
-		item_id = ref_id(detail, "ItemRef", label, path=f"{path}.{kind}.ItemRef")
-		qty = (
-			to_decimal(detail["Qty"], label, f"{path}.Qty")
-			if detail.get("Qty") not in (None, "", 0)
-			else Decimal(1)
-		)
-		has_price = detail.get("UnitPrice") not in (None, "")
-		rate = to_decimal(detail["UnitPrice"], label, f"{path}.UnitPrice") if has_price else amount / qty
-		row = {
-			"item_code": Ref(ITEM, item_id),
-			"qty": float(sign * qty),
-			"rate": float(rate),
-			"description": line.get("Description") or "",
-		}
-		if item_id in ctx.stock_item_ids:
-			row["warehouse"] = ctx.warehouse
-		return row
+		return item_row(line, kind, ctx, label, number, sign)
 	if kind == "AccountBasedExpenseLineDetail":
+		amount = money(line.get("Amount"), label, f"{path}.Amount")
 		detail = line[kind] or {}
 		account_id = ref_id(detail, "AccountRef", label, path=f"{path}.{kind}.AccountRef")
 		description = line.get("Description") or (detail.get("AccountRef") or {}).get("name") or "Expense"

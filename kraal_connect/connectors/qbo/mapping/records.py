@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from kraal_connect.connectors.fields import iso_date, to_decimal
+from kraal_connect.connectors.fields import iso_date, money, to_decimal
 from kraal_connect.engine.errors import RecordError
+from kraal_connect.engine.records import Ref
 
 ZERO = Decimal(0)
 
@@ -153,3 +154,30 @@ def invoice_fields(
 		"taxes": taxes,
 		"remarks": remarks_of(entity, record),
 	}
+
+
+def item_row(line: Mapping[str, Any], kind: str, ctx: QboContext, label: str, number: int, sign: int) -> dict:
+	"""An invoice row of a QBO item line (SalesItemLineDetail, ItemBasedExpenseLineDetail): QBO's
+	quantity and unit price, or its amount as one unit; stock items move through the warehouse."""
+	detail = line.get(kind) or {}
+	path = f"Line {number}"
+	item_id = ref_id(detail, "ItemRef", label, path=f"{path}.{kind}.ItemRef")
+	amount = money(line.get("Amount"), label, f"{path}.Amount")
+	qty = (
+		to_decimal(detail["Qty"], label, f"{path}.Qty")
+		if detail.get("Qty") not in (None, "", 0)
+		else Decimal(1)
+	)
+	if detail.get("UnitPrice") not in (None, ""):
+		rate = to_decimal(detail["UnitPrice"], label, f"{path}.UnitPrice")
+	else:
+		rate = amount / qty
+	row = {
+		"item_code": Ref(ITEM, item_id),
+		"qty": float(sign * qty),
+		"rate": float(rate),
+		"description": line.get("Description") or "",
+	}
+	if item_id in ctx.stock_item_ids:
+		row["warehouse"] = ctx.warehouse
+	return row

@@ -1,10 +1,9 @@
 """QBO sales -> Sales Invoices: invoices, credit memos (returns) and sales receipts (paid invoices)."""
 
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
-from kraal_connect.connectors.fields import as_float, money, required, to_decimal
+from kraal_connect.connectors.fields import as_float, money, required
 from kraal_connect.connectors.qbo.mapping.accounts import party_ledger, posting_account, undeposited_funds
 from kraal_connect.connectors.qbo.mapping.masters import tax_rows
 from kraal_connect.connectors.qbo.mapping.payments import payment_entry
@@ -12,42 +11,17 @@ from kraal_connect.connectors.qbo.mapping.records import (
 	CREDIT_MEMO,
 	CUSTOMER,
 	INVOICE,
-	ITEM,
 	SALES_RECEIPT,
 	ZERO,
 	QboContext,
 	invoice_fields,
+	item_row,
 	lines_of,
 	record_label,
 	ref_id,
 )
 from kraal_connect.engine.errors import RecordError
 from kraal_connect.engine.records import Ref, Target
-
-
-def _sales_item(line: Mapping[str, Any], ctx: QboContext, label: str, number: int, sign: int) -> dict:
-	detail = line.get("SalesItemLineDetail") or {}
-	path = f"Line {number}"
-	item_id = ref_id(detail, "ItemRef", label, path=f"{path}.SalesItemLineDetail.ItemRef")
-	amount = money(line.get("Amount"), label, f"{path}.Amount")
-	qty = (
-		to_decimal(detail["Qty"], label, f"{path}.Qty")
-		if detail.get("Qty") not in (None, "", 0)
-		else Decimal(1)
-	)
-	if detail.get("UnitPrice") not in (None, ""):
-		rate = to_decimal(detail["UnitPrice"], label, f"{path}.UnitPrice")
-	else:
-		rate = amount / qty
-	row = {
-		"item_code": Ref(ITEM, item_id),
-		"qty": float(sign * qty),
-		"rate": float(rate),
-		"description": line.get("Description") or "",
-	}
-	if item_id in ctx.stock_item_ids:
-		row["warehouse"] = ctx.warehouse
-	return row
 
 
 def _sales_invoice(record: Mapping[str, Any], ctx: QboContext, entity: str) -> dict:
@@ -58,7 +32,7 @@ def _sales_invoice(record: Mapping[str, Any], ctx: QboContext, entity: str) -> d
 	for number, line in enumerate(lines_of(record), 1):
 		kind = line.get("DetailType")
 		if kind == "SalesItemLineDetail":
-			items.append(_sales_item(line, ctx, label, number, sign))
+			items.append(item_row(line, kind, ctx, label, number, sign))
 		elif kind == "DiscountLineDetail":
 			discount += money(line.get("Amount"), label, f"Line {number}.Amount")
 			account_id = ref_id(
