@@ -12,11 +12,15 @@ def integration_lock(integration: str, wait: int = 0) -> Iterator[bool]:
 
 	MariaDB frees a named lock when its connection ends, so a killed worker never leaves it stuck.
 	"""
-	key = hashlib.sha1(f"{frappe.local.site}:{integration}".encode()).hexdigest()
-	name = f"kraal_sync_{key}"
+	name = lock_name(integration)
 	acquired = frappe.db.sql("select get_lock(%s, %s)", (name, wait))[0][0] == 1
 	try:
 		yield acquired
 	finally:
 		if acquired:
 			frappe.db.sql("select release_lock(%s)", name)
+
+
+def lock_name(integration: str) -> str:
+	"""MariaDB lock names are server-wide: the site is part of the name."""
+	return f"kraal_sync_{hashlib.sha1(f'{frappe.local.site}:{integration}'.encode()).hexdigest()}"

@@ -2,6 +2,7 @@
 the cut-over. And the connection itself: OAuth, token rotation, webhooks."""
 
 import json
+from contextlib import contextmanager
 
 import frappe
 import pytest
@@ -15,7 +16,8 @@ from kraal_connect.connectors.qbo.client import QboApi, QboOAuth, Tokens
 from kraal_connect.connectors.qbo.oauth import callback, webhook
 from kraal_connect.connectors.qbo.reconciliation import reconcile_books
 from kraal_connect.engine import pending
-from kraal_connect.engine.outbound import PUSH, push_pending
+from kraal_connect.engine.locks import lock_name
+from kraal_connect.engine.outbound import PUSH, enqueue_waiting_pushes, push_pending
 from kraal_connect.engine.runner import run_integration
 from tests.bench.qbo_helpers import (
 	COMPANY,
@@ -152,6 +154,53 @@ def test_an_invoice_made_in_erpnext_reaches_qbo_once_and_does_not_come_back(
 	assert pushed[0]["Id"] not in qbo_emulator.realms[REALM].records["Invoice"]
 	run_integration(parallel_run, "Manual")  # QBO reports the deletion it was told of
 	assert counts(latest_log(parallel_run))["invoice"] == (1, 0, 0, 0, 1, 0)
+
+
+@contextmanager
+def another_worker_running(integration: str):
+	"""A sync of the integration in another worker: its own connection holds the integration's lock."""
+	other = frappe.database.get_db(
+		host=frappe.conf.db_host,
+		port=frappe.conf.db_port,
+		user=frappe.conf.db_name,
+		password=frappe.conf.db_password,
+	)
+	other.connect()
+	try:
+		assert other.sql("select get_lock(%s, 0)", lock_name(integration))[0][0] == 1
+		yield
+	finally:
+		other.close()  # MariaDB frees the lock with the connection
+
+
+def test_a_push_that_meets_a_running_sync_waits_and_the_cron_sends_it_once(
+	parallel_run, qbo_emulator, by_hand
+):
+	invoice = sales_invoice("Acme Hardware", "Consulting", 1, 150)
+	by_hand.append(("Sales Invoice", invoice.name))
+	job_id = f"kraal_{PUSH}::{parallel_run}::{CHANNEL}"
+	try:
+		get_job(job_id).delete()  # the job the submit queued is lost (a worker restarted)
+		with another_worker_running(parallel_run):
+			assert push_pending(parallel_run, CHANNEL) is None
+		assert pending.waiting(PUSH, parallel_run, CHANNEL) == [f"Sales Invoice::{invoice.name}"]
+
+		enqueue_waiting_pushes()
+		frappe.db.commit()
+		assert get_job(job_id).kwargs["kwargs"] == {"integration": parallel_run, "channel": CHANNEL}
+		push_pending(parallel_run, CHANNEL)  # what the worker runs
+		push_pending(parallel_run, CHANNEL)  # and a second, duplicate job finds nothing to send
+	finally:
+		job = get_job(job_id)
+		if job:
+			job.delete()
+	pushed = [
+		i
+		for i in qbo_emulator.realms[REALM].records["Invoice"].values()
+		if i.get("PrivateNote") == f"ERPNext {invoice.name}"
+	]
+	assert len(pushed) == 1
+	assert pending.waiting(PUSH, parallel_run, CHANNEL) == []
 
 
 def test_a_new_customer_goes_to_qbo_before_the_invoice_that_names_it(parallel_run, qbo_emulator, by_hand):
