@@ -301,7 +301,7 @@ def clean_up(store, integration: str | None, attributes_before) -> None:
 
 def main() -> None:
 	parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-	parser.add_argument("--orders", type=int, default=200)
+	parser.add_argument("--orders", type=int, default=5000)
 	parser.add_argument("--site", default=None)
 	parser.add_argument("--clean-up", action="store_true", help="remove what an interrupted run left")
 	args = parser.parse_args()
