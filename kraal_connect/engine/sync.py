@@ -12,7 +12,7 @@ from kraal_connect.engine.errors import (
 	SyncError,
 	as_transient,
 )
-from kraal_connect.engine.records import Change, Stream, Target, as_targets
+from kraal_connect.engine.records import Change, Page, Stream, Target, as_targets
 from kraal_connect.engine.retry import ApiCaller
 from kraal_connect.engine.stats import RunStats
 
@@ -58,6 +58,24 @@ def apply_change(stream: Stream, change: Change, store: Store, context: Any, sta
 		stats.record(stream.entity, outcome)
 
 
+def read_pages(fetch: Callable[[str | None], Page], caller: ApiCaller) -> list[Change]:
+	"""Every record a fetch pages through from its start, written nowhere: the reference data a run
+	needs to map its records (a chart of accounts, tax rates)."""
+	changes, cursor = [], None
+	while True:
+		page = caller(fetch, cursor)
+		changes += page.changes
+		if not page.has_more:
+			return changes
+		cursor = _next_cursor(page, cursor, "a read")
+
+
+def _next_cursor(page: Page, cursor: str | None, what: str) -> str | None:
+	if page.next_cursor == cursor:
+		raise SyncError(f"{what}: the vendor said there is more but gave the same cursor")
+	return page.next_cursor
+
+
 def sync_stream(
 	stream: Stream,
 	store: Store,
@@ -87,9 +105,7 @@ def sync_stream(
 			on_page(stream.entity, stats)
 		if not page.has_more:
 			return
-		if page.next_cursor == cursor:
-			raise SyncError(f"{stream.entity}: the vendor said there is more but gave the same cursor")
-		cursor = page.next_cursor
+		cursor = _next_cursor(page, cursor, stream.entity)
 
 
 def sync_streams(

@@ -1,10 +1,10 @@
 import pytest
 
-from kraal_connect.engine.errors import AuthenticationError, PageLost, RecordError, TransientError
+from kraal_connect.engine.errors import AuthenticationError, PageLost, RecordError, SyncError, TransientError
 from kraal_connect.engine.records import Change, Page, Stream, Target
 from kraal_connect.engine.retry import ApiCaller, RetryPolicy
 from kraal_connect.engine.stats import RunStats, redact
-from kraal_connect.engine.sync import sync_streams
+from kraal_connect.engine.sync import read_pages, sync_streams
 from tests.standalone.memory_store import MemoryStore
 
 
@@ -258,3 +258,18 @@ def test_a_page_lost_every_time_stops_the_stream_at_its_last_cursor():
 	assert store.cursor("row") == "1"
 	assert stats.aborted_entities == ["row"]
 	assert stats.counts["row"].created == 1
+
+
+def test_reference_data_is_read_across_pages_with_retries_and_written_nowhere():
+	fetch = paged_source(
+		[changes("a", "b"), changes("c"), changes("d")],
+		fail_at={"page": 1, "times": 1, "error": TransientError("429")},
+	)
+	caller = ApiCaller(RetryPolicy(max_attempts=3), sleep=lambda s: None)
+	assert [c.external_id for c in read_pages(fetch, caller)] == ["a", "b", "c", "d"]
+	assert fetch.calls == [0, 1, 1, 2]
+
+
+def test_reading_a_vendor_that_repeats_its_cursor_stops():
+	with pytest.raises(SyncError, match="same cursor"):
+		read_pages(lambda cursor: Page(changes("a"), next_cursor="same", has_more=True), ApiCaller())

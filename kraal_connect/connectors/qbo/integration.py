@@ -17,8 +17,8 @@ from frappe.utils import get_url, getdate, today
 from frappe.utils.data import get_system_timezone
 from frappe.utils.password import set_encrypted_password
 
-from kraal_connect.connectors.qbo import mapping
-from kraal_connect.connectors.qbo.client import MAX_RESULTS, NotFoundError, QboApi, QboOAuth, Tokens
+from kraal_connect.connectors.qbo import mapping, streams
+from kraal_connect.connectors.qbo.client import NotFoundError, QboApi, QboOAuth, Tokens
 from kraal_connect.connectors.qbo.mapping import QBO_ACCOUNT, QBO_ENTITIES, QboContext
 from kraal_connect.connectors.qbo.streams import (
 	CDC_ENTITIES,
@@ -167,14 +167,7 @@ class QboConnector(Connector):
 		return Change(external_id=str(record["Id"]), record=record, version=str(record.get("SyncToken")))
 
 	def read_all(self, entity: str, where: str = "") -> list[dict]:
-		"""Every record of a QBO entity, a page of MAX_RESULTS at a time."""
-		rows, start = [], 1
-		while True:
-			page = self.caller(self.api.query, entity, start_position=start, where=where)
-			rows += page
-			if len(page) < MAX_RESULTS:
-				return rows
-			start += len(page)
+		return streams.read_all(self.api, self.caller, entity, where)
 
 	# -- pushing (ERPNext -> QBO in the parallel run) ---------------------------------------------
 	def push_key(self, doc, event: str) -> tuple[str, str] | None:

@@ -1,6 +1,7 @@
 """QBO streams. The migration reads each entity whole, a page of STARTPOSITION/MAXRESULTS at a time
 (cursor: the next STARTPOSITION); the parallel run reads change data capture (cursor: changedSince)."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from kraal_connect.connectors.qbo import mapping
@@ -8,6 +9,8 @@ from kraal_connect.connectors.qbo.client import MAX_RESULTS, QboApi
 from kraal_connect.connectors.qbo.mapping import QBO_ENTITIES
 from kraal_connect.engine.errors import SyncError
 from kraal_connect.engine.records import Change, Page, Stream
+from kraal_connect.engine.retry import ApiCaller
+from kraal_connect.engine.sync import read_pages
 
 # Dependency order: terms before the customers that use them; purchases before sales, so that what
 # is sold has been bought into the warehouse; payments after what they settle.
@@ -60,20 +63,32 @@ def _change(record: dict) -> Change:
 	return Change(external_id=str(record["Id"]), record=record, version=str(record.get("SyncToken")))
 
 
-def query_stream(api: QboApi, entity: str, page_size: int = MAX_RESULTS) -> Stream:
-	"""All of one entity, parents before sub-accounts for the chart of accounts."""
-	qbo_entity = QBO_ENTITIES[entity]
-	order_by = "FullyQualifiedName" if entity == mapping.ACCOUNT else "Id"
-
+def _query(
+	api: QboApi, qbo_entity: str, order_by: str = "Id", where: str = "", page_size: int = MAX_RESULTS
+) -> Callable[[str | None], Page]:
 	def fetch(cursor: str | None) -> Page:
 		if cursor and not cursor.isdigit():
-			raise SyncError(f"{entity}: the migration cursor must be a STARTPOSITION, not {cursor!r}")
+			raise SyncError(f"{qbo_entity}: the migration cursor must be a STARTPOSITION, not {cursor!r}")
 		start = int(cursor or 1)
-		rows = api.query(qbo_entity, start_position=start, max_results=page_size, order_by=order_by)
+		rows = api.query(
+			qbo_entity, start_position=start, max_results=page_size, order_by=order_by, where=where
+		)
 		changes = [_change(row) for row in rows]
 		return Page(changes, next_cursor=str(start + len(rows)), has_more=len(rows) == page_size)
 
+	return fetch
+
+
+def query_stream(api: QboApi, entity: str, page_size: int = MAX_RESULTS) -> Stream:
+	"""All of one entity, parents before sub-accounts for the chart of accounts."""
+	order_by = "FullyQualifiedName" if entity == mapping.ACCOUNT else "Id"
+	fetch = _query(api, QBO_ENTITIES[entity], order_by, page_size=page_size)
 	return Stream(entity=entity, fetch=fetch, map=MAPPERS[entity])
+
+
+def read_all(api: QboApi, caller: ApiCaller, qbo_entity: str, where: str = "") -> list[dict]:
+	"""Every record of a QBO entity, for what a run needs to know before it maps anything."""
+	return [change.record for change in read_pages(_query(api, qbo_entity, where=where), caller)]
 
 
 def migration_streams(api: QboApi, page_size: int = MAX_RESULTS) -> list[Stream]:
