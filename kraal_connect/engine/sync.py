@@ -58,7 +58,7 @@ def apply_change(stream: Stream, change: Change, store: Store, context: Any, sta
 		stats.record(stream.entity, outcome)
 
 
-def read_pages(fetch: Callable[[str | None], Page], caller: ApiCaller) -> list[Change]:
+def read_pages(fetch: Callable[[str | None], Page], caller: Callable[..., Any]) -> list[Change]:
 	"""Every record a fetch pages through from its start, written nowhere: the reference data a run
 	needs to map its records (a chart of accounts, tax rates)."""
 	changes, cursor = [], None

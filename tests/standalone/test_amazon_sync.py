@@ -47,6 +47,18 @@ def run(streams, store, caller, ctx=None):
 	return stats
 
 
+def test_an_order_whose_items_come_a_page_at_a_time_books_all_of_them(amazon_api, amazon_emulator):
+	amazon_emulator.order_items_page_size = 1
+	caller = caller_for(amazon_emulator)
+	store = MemoryStore()
+	run([orders_stream(amazon_api, caller, MARKETPLACES, START, page_size=3)], store, caller)
+	expected = order_totals(FIXTURES)
+	orders = store.live(mapping.ORDERS)
+	assert {oid: doc_total(doc) for oid, doc in orders.items()} == {oid: expected[oid] for oid in orders}
+	item_pages = [r for r in amazon_emulator.requests if r["path"].endswith("/orderItems")]
+	assert len(item_pages) > len(orders)  # some order had more than one item, on more than one page
+
+
 def test_orders_of_both_marketplaces_book_to_the_cent_and_a_second_run_writes_nothing(
 	amazon_api, amazon_emulator
 ):

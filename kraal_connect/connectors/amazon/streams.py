@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from kraal_connect.connectors.amazon import mapping
 from kraal_connect.connectors.amazon.client import AmazonApi
 from kraal_connect.engine.records import Change, Page, Stream
+from kraal_connect.engine.sync import read_pages
 
 Call = Callable[..., Any]
 # Orders Amazon will not book; the orders stream reports them as deletions.
@@ -47,12 +48,12 @@ def orders_stream(
 			return Change(order_id, deleted=True)
 		items: list[dict] = []
 		if order.get("OrderStatus") not in UNPRICED_STATUSES:
-			token = None
-			while True:  # the items of one order, which Amazon pages for large orders
-				page, token = call(api.order_items, order_id, token)
-				items += page
-				if not token:
-					break
+
+			def item_page(token: str | None) -> Page:  # Amazon pages the items of large orders
+				rows, next_token = api.order_items(order_id, token)
+				return Page([Change(order_id, row) for row in rows], next_token, has_more=bool(next_token))
+
+			items = [change.record for change in read_pages(item_page, call)]
 		return Change(order_id, {**order, "OrderItems": items}, version=order.get("LastUpdateDate"))
 
 	def fetch(cursor: str | None) -> Page:
