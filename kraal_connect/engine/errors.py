@@ -15,7 +15,8 @@ class TransientError(SyncError):
 
 class PageLost(TransientError):
 	"""The database threw away the page's uncommitted writes (a deadlock rolls back the whole
-	transaction, savepoints and all); the page is written again from its cursor."""
+	transaction, savepoints and all) or could not take a lock in time; the page is written again
+	from its cursor."""
 
 
 class AuthenticationError(SyncError):

@@ -46,8 +46,8 @@ class SiteStore:
 			row.cursor, row.last_synced = cursor, now_datetime()
 			row.db_update()
 			self.save(stats)
-		except frappe.QueryDeadlockError as exc:
-			raise PageLost(f"database deadlock: {exc}") from exc
+		except writer.DATABASE_BUSY as exc:
+			raise PageLost(f"database busy: {exc}") from exc
 
 	def save(self, stats: RunStats) -> None:
 		"""Commit what was written with the counts that tell of it."""

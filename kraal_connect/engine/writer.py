@@ -19,6 +19,12 @@ HOLD_FOR_REVIEW = "Hold for Review"
 ERPNEXT_WINS = "ERPNext Wins"
 
 
+# A deadlock throws the whole transaction away; a lock wait timeout (another writer held a row, a
+# naming series say, for too long) is no fault of the record either. Both are tried again from the
+# page's cursor, never counted as a failed record that the cursor would leave behind.
+DATABASE_BUSY = (frappe.QueryDeadlockError, frappe.QueryTimeoutError)
+
+
 @contextmanager
 def isolated() -> Iterator[None]:
 	"""A savepoint around one record: on any error its partial writes are undone, others stay."""
@@ -27,8 +33,8 @@ def isolated() -> Iterator[None]:
 	try:
 		yield
 	except BaseException as exc:
-		if isinstance(exc, frappe.QueryDeadlockError):
-			raise PageLost(f"database deadlock: {exc}") from exc
+		if isinstance(exc, DATABASE_BUSY):
+			raise PageLost(f"database busy: {exc}") from exc
 		frappe.db.rollback(save_point=savepoint)
 		raise
 	else:

@@ -1,5 +1,8 @@
 """What the in-bench tests of every vendor read from and set up on the site alike."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import frappe
 
 
@@ -35,3 +38,21 @@ def counts(log) -> dict[str, tuple[int, int, int, int, int, int]]:
 	return {
 		r.entity: (r.fetched, r.created, r.updated, r.cancelled, r.skipped, r.failed) for r in log.entities
 	}
+
+
+@contextmanager
+def another_connection() -> Iterator:
+	"""A second session on the site's database, as another worker or user has; its locks go with it."""
+	other = frappe.database.get_db(
+		host=frappe.conf.db_host,
+		port=frappe.conf.db_port,
+		user=frappe.conf.db_name,
+		password=frappe.conf.db_password,
+		cur_db_name=frappe.conf.db_name,
+	)
+	other.connect()
+	try:
+		yield other
+	finally:
+		other.rollback()
+		other.close()

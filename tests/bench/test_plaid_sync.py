@@ -6,10 +6,12 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from decimal import Decimal
 
 import frappe
 import pytest
+from frappe.utils import now_datetime
 
 from kraal_connect.engine.runner import run_integration
 from tests.bench.plaid_helpers import (
@@ -23,7 +25,7 @@ from tests.bench.plaid_helpers import (
 	purge_integration,
 	source_transactions,
 )
-from tests.bench.site_helpers import latest_log
+from tests.bench.site_helpers import another_connection, latest_log
 
 PLATYPUS, TATTERSALL = "item-platypus", "item-tattersall"
 
@@ -329,3 +331,38 @@ def purge_existing_bank_account(bank_account: str, ledger: str) -> None:
 	frappe.delete_doc("Bank Account", bank_account, force=True)
 	frappe.delete_doc("Account", ledger, force=True)
 	frappe.db.commit()
+
+
+@contextmanager
+def bank_transaction_numbers_held():
+	"""Another connection holds the naming series every new Bank Transaction takes its number from, as a
+	long transaction elsewhere on the site would; this connection gives up on a lock after a second."""
+	series = f"ACC-BTN-{now_datetime():%Y}-"
+	wait = frappe.db.sql("select @@session.innodb_lock_wait_timeout")[0][0]
+	with another_connection() as other:
+		other.sql("insert ignore into tabSeries (name, current) values (%s, 0)", series)
+		other.commit()
+		other.sql("select current from tabSeries where name = %s for update", series)
+		frappe.db.sql("set session innodb_lock_wait_timeout = 1")
+		try:
+			yield
+		finally:
+			frappe.db.sql("set session innodb_lock_wait_timeout = %s", wait)
+
+
+def test_a_page_that_waits_too_long_for_a_lock_is_left_for_the_next_run_not_failed(connected, plaid_data):
+	integration = connected(PLATYPUS)
+	with bank_transaction_numbers_held():
+		run_integration(integration, "Manual")
+	log = latest_log(integration)
+	assert log.status == "Failed"
+	assert [r.created for r in log.entities] == [0]
+	# The stream stopped where its cursor stands; no record is blamed, so none is left behind.
+	assert [(f.external_id, f.message.split(":")[0]) for f in log.failures] == [("", "stopped after retries")]
+	assert "database busy" in log.failures[0].message
+	assert frappe.db.get_value("Kraal Integration Entity", {"parent": integration}, "cursor") in (None, "")
+	assert booked_transactions(integration) == {}
+
+	run_integration(integration, "Manual")
+	assert latest_log(integration).status == "Success"
+	assert booked_transactions(integration) == source_transactions(plaid_data, PLATYPUS)

@@ -24,7 +24,7 @@ from tests.bench.qbo_helpers import (
 	REALM,
 	linked,
 )
-from tests.bench.site_helpers import counts, latest_log
+from tests.bench.site_helpers import another_connection, counts, latest_log
 
 pytest_plugins = ["tests.bench.qbo_helpers"]
 
@@ -159,18 +159,9 @@ def test_an_invoice_made_in_erpnext_reaches_qbo_once_and_does_not_come_back(
 @contextmanager
 def another_worker_running(integration: str):
 	"""A sync of the integration in another worker: its own connection holds the integration's lock."""
-	other = frappe.database.get_db(
-		host=frappe.conf.db_host,
-		port=frappe.conf.db_port,
-		user=frappe.conf.db_name,
-		password=frappe.conf.db_password,
-	)
-	other.connect()
-	try:
+	with another_connection() as other:
 		assert other.sql("select get_lock(%s, 0)", lock_name(integration))[0][0] == 1
 		yield
-	finally:
-		other.close()  # MariaDB frees the lock with the connection
 
 
 def test_a_push_that_meets_a_running_sync_waits_and_the_cron_sends_it_once(
