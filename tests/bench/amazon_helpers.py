@@ -176,6 +176,9 @@ def stock_the_knife() -> None:
 			"doctype": "Stock Reconciliation",
 			"company": COMPANY,
 			"purpose": "Stock Reconciliation",
+			# ERPNext takes the site's first stock entry for an opening one, which must not book to
+			# profit and loss; the temporary opening account serves either way.
+			"expense_account": account("Temporary Opening"),
 			"posting_date": RATE_DATE,
 			"set_posting_time": 1,
 			"items": [
