@@ -2,10 +2,13 @@
 
 import frappe
 from frappe import _
+from frappe.utils import now_datetime
 
+from kraal_connect.engine import failed_records
 from kraal_connect.engine.errors import AuthenticationError, SyncError
 from kraal_connect.engine.registry import connector_class
 from kraal_connect.engine.retry import ApiCaller, RetryPolicy
+from kraal_connect.engine.runner import enqueue_retry
 from kraal_connect.engine.scheduler import enqueue_sync
 
 
@@ -65,3 +68,95 @@ def recent_sync_logs(integration: str, limit: int = 10) -> list[dict]:
 		order_by="started desc",
 		limit=min(int(limit), 50),
 	)
+
+
+# -- failed records -------------------------------------------------------------------------------
+
+
+@frappe.whitelist()
+def open_failures(integration: str, limit: int = 50) -> dict:
+	"""The integration's open failed records for its form: the newest first, and how many in all."""
+	frappe.get_doc("Kraal Integration", integration).check_permission("read")
+	filters = {"integration": integration, "status": failed_records.OPEN}
+	return {
+		"total": frappe.db.count(failed_records.FAILED_RECORD, filters),
+		"rows": frappe.get_all(
+			failed_records.FAILED_RECORD,
+			filters=filters,
+			fields=[
+				"name",
+				"entity",
+				"external_id",
+				"kind",
+				"message",
+				"attempts",
+				"first_seen",
+				"last_seen",
+			],
+			order_by="last_seen desc",
+			limit=min(int(limit), 200),
+		),
+	}
+
+
+@frappe.whitelist(methods=["POST"])
+def retry_failure(failed_record: str) -> str:
+	row = _open_failure(failed_record)
+	enqueue_retry(row.integration, failures=[row.name])
+	return _("{0} {1} will be tried again in a moment").format(row.entity, row.external_id)
+
+
+@frappe.whitelist(methods=["POST"])
+def retry_all_failures(integration: str) -> str:
+	check_can_configure(integration)
+	count = failed_records.count_open(integration)
+	if not count:
+		return _("{0} has no open failed records").format(integration)
+	enqueue_retry(integration)
+	return _("{0} failed records of {1} will be tried again in a moment").format(count, integration)
+
+
+@frappe.whitelist(methods=["POST"])
+def apply_source_version(failed_record: str) -> str:
+	"""A person chooses the source's version over what held the document; ERPNext still decides
+	whether it can be cancelled or amended (a closed period, say, still refuses it)."""
+	row = _open_failure(failed_record)
+	if row.kind != "Conflict":
+		frappe.throw(_("{0} {1} is not a conflict; use Retry").format(row.entity, row.external_id))
+	enqueue_retry(row.integration, failures=[row.name], apply_source=True)
+	return _("The source's version of {0} {1} will be applied in a moment").format(
+		row.entity, row.external_id
+	)
+
+
+@frappe.whitelist(methods=["POST"])
+def dismiss_failure(failed_record: str, reason: str) -> None:
+	"""Stop trying a record; who dismissed it and why stay on it."""
+	row = _open_failure(failed_record)
+	if not (reason or "").strip():
+		frappe.throw(_("Say why {0} {1} is dismissed").format(row.entity, row.external_id))
+	frappe.db.set_value(
+		failed_records.FAILED_RECORD,
+		row.name,
+		{
+			"status": failed_records.DISMISSED,
+			"dismissed_by": frappe.session.user,
+			"dismissed_on": now_datetime(),
+			"dismiss_reason": reason.strip(),
+		},
+	)
+
+
+def _open_failure(name: str):
+	row = frappe.db.get_value(
+		failed_records.FAILED_RECORD,
+		name,
+		["name", "integration", "entity", "external_id", "kind", "status"],
+		as_dict=True,
+	)
+	if not row:
+		frappe.throw(_("There is no failed record {0}").format(name), frappe.DoesNotExistError)
+	check_can_configure(row.integration)
+	if row.status != failed_records.OPEN:
+		frappe.throw(_("{0} {1} is {2} already").format(row.entity, row.external_id, _(row.status)))
+	return row

@@ -12,6 +12,7 @@ scheduler_events = {
 		"*/15 * * * *": [
 			"kraal_connect.engine.scheduler.enqueue_due_syncs",
 			"kraal_connect.engine.outbound.enqueue_waiting_pushes",
+			"kraal_connect.engine.runner.enqueue_waiting_webhook_records",
 		],
 	},
 }

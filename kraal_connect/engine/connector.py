@@ -16,6 +16,9 @@ class Connector:
 	mapping_targets: dict[str, str] = {}
 	# Kraal Integration fields this vendor needs set, and their values when left empty.
 	defaults: dict[str, str] = {}
+	# Entities whose single record the vendor returns by its id (fetch_one): a failed record of these
+	# is read fresh when tried again; others are tried again from the record as it was received.
+	fetches_one: frozenset[str] = frozenset()
 
 	def __init__(self, integration, caller: ApiCaller | None = None):
 		self.integration = integration
@@ -33,7 +36,8 @@ class Connector:
 		raise NotImplementedError
 
 	def fetch_one(self, entity: str, external_id: str) -> Change | None:
-		"""One record as its stream would give it (for webhooks); None when the vendor has no such record."""
+		"""One record as its stream would give it (webhooks, failed records tried again); None when the
+		vendor has no such record. Only for the entities in fetches_one."""
 		raise NotImplementedError
 
 	# -- ERPNext -> vendor ------------------------------------------------------------------------

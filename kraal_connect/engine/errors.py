@@ -19,6 +19,12 @@ class PageLost(TransientError):
 	from its cursor."""
 
 
+class PaginationRestart(SyncError):
+	"""The vendor's data changed while the stream paged through it (Plaid's
+	TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION): the vendor asks for the whole pagination again
+	from the cursor it began with. Pages already written are skipped through their External Links."""
+
+
 class AuthenticationError(SyncError):
 	"""The stored credentials no longer work; a person has to reconnect the integration."""
 
@@ -39,7 +45,12 @@ class MissingMappingError(RecordError):
 
 
 class ConflictError(RecordError):
-	"""The source changed a document that may no longer change in ERPNext (e.g. reconciled)."""
+	"""The source changed a document that may no longer change in ERPNext (paid, reconciled, in a
+	closed period) or that a person changed too; holders name what holds it."""
+
+	def __init__(self, message: str, holders: tuple[str, ...] = ()):
+		super().__init__(message)
+		self.holders = tuple(holders)
 
 
 class WebhookRejected(SyncError):

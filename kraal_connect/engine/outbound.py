@@ -37,8 +37,14 @@ PUSH = "push"
 
 
 def queue_push(integration: str, channel: str, key: str) -> None:
-	pending.add(PUSH, integration, channel, key)
-	pending.enqueue("kraal_connect.engine.outbound.push_pending", PUSH, integration, channel)
+	"""Queued once the change is committed: a change rolled back never reaches the vendor, and the
+	push job never reads the document before its change is visible."""
+
+	def add() -> None:
+		pending.add(PUSH, integration, channel, key)
+		pending.enqueue("kraal_connect.engine.outbound.push_pending", PUSH, integration, channel)
+
+	frappe.db.after_commit.add(add)
 
 
 def push_pending(integration: str, channel: str) -> str | None:
@@ -54,6 +60,9 @@ def push_pending(integration: str, channel: str) -> str | None:
 		if not keys:
 			return None
 		doc = frappe.get_doc("Kraal Integration", integration)
+		if not doc.enabled or doc.status not in RUNNABLE:
+			# Keys wait (re-authentication, disconnected); the cron sends them once it runs again.
+			return None
 		secrets = doc.secrets()
 		log = SyncLog(integration, "ERPNext Change", secrets)
 		caller = ApiCaller()
@@ -78,7 +87,9 @@ def push_pending(integration: str, channel: str) -> str | None:
 
 def enqueue_waiting_pushes() -> None:
 	"""Cron: pushes whose job was lost (worker restarted, integration busy) go out again."""
-	for integration in frappe.get_all("Kraal Integration", filters={"enabled": 1}, fields=["name", "vendor"]):
+	for integration in frappe.get_all(
+		"Kraal Integration", filters={"enabled": 1, "status": ("in", RUNNABLE)}, fields=["name", "vendor"]
+	):
 		for channel in connector_class(integration.vendor).push_channels:
 			if pending.waiting(PUSH, integration.name, channel):
 				pending.enqueue("kraal_connect.engine.outbound.push_pending", PUSH, integration.name, channel)

@@ -1,7 +1,7 @@
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -85,5 +85,3 @@ class Stream:
 	# Pure: vendor record + context -> an ERPNext document dict, a list of Targets, or None when
 	# nothing is booked for it.
 	map: Callable[[Mapping[str, Any], Any], Mapped]
-	# Why an already written document may no longer change (e.g. reconciled), or None.
-	lock_reason: Callable[[Any], str | None] = field(default=lambda doc: None)

@@ -6,20 +6,23 @@ from collections.abc import Callable
 import frappe
 from frappe.utils import now_datetime
 
-from kraal_connect.engine import pending
-from kraal_connect.engine.errors import AuthenticationError
+from kraal_connect.engine import failed_records, pending
+from kraal_connect.engine.errors import AuthenticationError, PageLost
 from kraal_connect.engine.locks import integration_lock
 from kraal_connect.engine.registry import connector_class
 from kraal_connect.engine.retry import ApiCaller
 from kraal_connect.engine.site_store import SiteStore
 from kraal_connect.engine.stats import RunStats, redact
-from kraal_connect.engine.sync import apply_change, sync_streams
+from kraal_connect.engine.sync import apply_change, failure_message, sync_streams
 from kraal_connect.engine.sync_log import SyncLog, close_interrupted
 
 RUNNABLE = ("Active", "Error")
 WEBHOOK = "webhook"
-# A webhook's records wait this long for a running sync of the same integration to finish.
+# A webhook's records, and failed records a person asks to try again, wait this long for a running
+# sync of the same integration to finish.
 WEBHOOK_LOCK_WAIT_SECONDS = 120
+# Failed records tried again between two commits.
+RETRY_BATCH = 100
 
 
 def run_integration(integration: str, trigger: str = "Scheduler") -> str | None:
@@ -60,15 +63,117 @@ def run_webhook_records(integration: str, channel: str) -> str | None:
 		return _run(doc, "Webhook", sync_named_records)
 
 
+def retry_failures(
+	integration: str,
+	failures: list[str] | None = None,
+	mapping: tuple[str, str] | None = None,
+	apply_source: bool = False,
+) -> str | None:
+	"""Try open failed records again now: the named ones, those that waited for a mapping, or all.
+
+	apply_source: write the source's version over what holds the document (a person's choice on a
+	conflict); ERPNext's own validations still decide whether it can be done.
+	"""
+	with integration_lock(integration, wait=WEBHOOK_LOCK_WAIT_SECONDS) as acquired:
+		if not acquired:
+			return None
+		doc = frappe.get_doc("Kraal Integration", integration)
+		if not doc.enabled or doc.status not in RUNNABLE:
+			return None
+
+		def retry(connector, context, store, caller, stats):
+			retry_open_failures(connector, context, store, caller, stats, failures, mapping)
+
+		frappe.flags.kraal_apply_source = apply_source
+		try:
+			return _run(doc, "Retry", retry)
+		finally:
+			frappe.flags.kraal_apply_source = False
+
+
+def enqueue_retry(integration: str, **kwargs) -> None:
+	frappe.enqueue(
+		"kraal_connect.engine.runner.retry_failures",
+		queue="long",
+		enqueue_after_commit=True,
+		integration=integration,
+		**kwargs,
+	)
+
+
+def retry_open_failures(connector, context, store, caller, stats, names=None, mapping=None) -> None:
+	"""Each open failed record of the enabled entities, masters first, read fresh from the vendor
+	where it can return one record, else as it was received; a booked one is fixed by this run."""
+	streams = {s.entity: s for s in _enabled_streams(connector)}
+	order = [e for e in connector.entities if e in streams]
+	rows = [
+		row
+		for row in failed_records.open_failures(connector.integration.name, names, mapping)
+		if row.entity in streams
+	]
+	rows.sort(key=lambda row: order.index(row.entity))
+	for start in range(0, len(rows), RETRY_BATCH):
+		before = stats.snapshot()
+		try:
+			for row in rows[start : start + RETRY_BATCH]:
+				_retry_one(connector, context, store, caller, stats, streams[row.entity], row)
+			store.save(stats)
+		except PageLost:
+			# The database lost the batch's work: what is left stays open for the next run.
+			store.rollback()
+			stats.restore(before)
+			return
+
+
+def _retry_one(connector, context, store, caller, stats, stream, row) -> None:
+	stats.entity(row.entity).fetched += 1
+	stored = failed_records.stored_change(row)
+	if row.entity not in connector.fetches_one:
+		change = stored
+	else:
+		try:
+			change = caller(connector.fetch_one, row.entity, row.external_id)
+		except AuthenticationError:
+			raise
+		except Exception as exc:
+			stats.fail(row.entity, row.external_id, failure_message(exc), change=stored)
+			return
+	if change is None:
+		failed_records.mark_gone(row.name, store.log.doc.name)
+		stats.record(row.entity, "skipped")
+		return
+	apply_change(stream, change, store, context, stats)
+
+
 def queue_webhook_record(integration: str, entity: str, external_id: str) -> None:
 	pending.add(WEBHOOK, integration, entity, external_id)
 	pending.enqueue("kraal_connect.engine.runner.run_webhook_records", WEBHOOK, integration, entity)
 
 
+def enqueue_waiting_webhook_records() -> None:
+	"""Cron: records webhooks named whose job was lost or failed (worker restarted, a run that died)
+	are fetched again."""
+	for integration in frappe.get_all(
+		"Kraal Integration", filters={"enabled": 1, "status": ("in", RUNNABLE)}, fields=["name", "vendor"]
+	):
+		for entity in connector_class(integration.vendor).entities:
+			if pending.waiting(WEBHOOK, integration.name, entity):
+				pending.enqueue(
+					"kraal_connect.engine.runner.run_webhook_records", WEBHOOK, integration.name, entity
+				)
+
+
 def _sync_enabled_streams(connector, context, store, caller, stats) -> None:
-	enabled = {row.entity for row in connector.integration.entities if row.enabled}
-	streams = [s for s in connector.streams() if s.entity in enabled]
+	"""Open failed records first, so a record fixed at its cause books whatever the cursor says;
+	then each stream from its cursor."""
+	retry_open_failures(connector, context, store, caller, stats)
+	streams = _enabled_streams(connector)
 	sync_streams(streams, store, caller, context, stats, on_page=_progress(connector.integration, streams))
+
+
+def _enabled_streams(connector) -> list:
+	enabled = {row.entity for row in connector.integration.entities if row.enabled}
+	return [s for s in connector.streams() if s.entity in enabled]
 
 
 def _run(doc, trigger: str, work: Callable) -> str:

@@ -1,5 +1,7 @@
 from dataclasses import dataclass, field, replace
 
+from kraal_connect.engine.records import Change
+
 # When a record writes several documents, the record's outcome is the strongest of theirs.
 OUTCOMES = ("created", "updated", "cancelled", "skipped")
 
@@ -26,6 +28,8 @@ class Failure:
 	kind: str = "Error"  # or "Conflict": both sides changed, or the document may no longer change
 	# (key type, key) of the Kraal Account Mapping the record needed and did not find
 	mapping: tuple[str, str] | None = None
+	# The record as received: kept with its open failure and tried again by the next runs.
+	change: Change | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -34,13 +38,19 @@ class RunStats:
 	failures: list[Failure] = field(default_factory=list)
 	api_calls: int = 0
 	aborted_entities: list[str] = field(default_factory=list)
+	# (entity, external id) of each record written without error: their open failures are fixed.
+	written: list[tuple[str, str]] = field(default_factory=list)
+	# (entity, external id, failed record, failing since) of open failures this run fixed.
+	fixed: list[tuple[str, str, str, object]] = field(default_factory=list)
 
 	def entity(self, name: str) -> EntityCounts:
 		return self.counts.setdefault(name, EntityCounts())
 
-	def record(self, entity: str, outcome: str) -> None:
+	def record(self, entity: str, outcome: str, external_id: str | None = None) -> None:
 		counts = self.entity(entity)
 		setattr(counts, outcome, getattr(counts, outcome) + 1)
+		if external_id:
+			self.written.append((entity, external_id))
 
 	def fail(
 		self,
@@ -49,18 +59,26 @@ class RunStats:
 		message: str,
 		kind: str = "Error",
 		mapping: tuple[str, str] | None = None,
+		change: Change | None = None,
 	) -> None:
 		self.entity(entity).failed += 1
-		self.failures.append(Failure(entity, external_id, message, kind, mapping))
+		self.failures.append(Failure(entity, external_id, message, kind, mapping, change))
 
 	def snapshot(self) -> tuple:
-		return {k: replace(v) for k, v in self.counts.items()}, len(self.failures)
+		return (
+			{k: replace(v) for k, v in self.counts.items()},
+			len(self.failures),
+			len(self.written),
+			len(self.fixed),
+		)
 
 	def restore(self, snapshot: tuple) -> None:
 		"""Back to a snapshot: the counts of a page that is written again are counted once."""
-		counts, failures = snapshot
+		counts, failures, written, fixed = snapshot
 		self.counts = counts
 		del self.failures[failures:]
+		del self.written[written:]
+		del self.fixed[fixed:]
 
 	@property
 	def status(self) -> str:
@@ -77,6 +95,8 @@ class RunStats:
 				f"{name}: {c.fetched} fetched, {c.created} created, {c.updated} updated, "
 				f"{c.cancelled} cancelled, {c.skipped} skipped, {c.failed} failed"
 			)
+		if self.fixed:
+			parts.append(f"{len(self.fixed)} record(s) that had failed before booked")
 		return "; ".join(parts) or "nothing to sync"
 
 

@@ -1,6 +1,8 @@
 """The sync loop, free of frappe: streams in, a Store out. The site binds Store to its database."""
 
+import re
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from kraal_connect.engine.errors import (
@@ -8,7 +10,7 @@ from kraal_connect.engine.errors import (
 	ConflictError,
 	MissingMappingError,
 	PageLost,
-	RecordError,
+	PaginationRestart,
 	SyncError,
 	as_transient,
 )
@@ -20,42 +22,86 @@ from kraal_connect.engine.stats import RunStats
 class Store(Protocol):
 	def cursor(self, entity: str) -> str | None: ...
 
+	def isolated(self) -> AbstractContextManager:
+		"""All of one record's work (its mapping's look-ups and writes, then its documents) as one
+		unit: undone on any error, the other records' work kept. A database that lost the page's
+		work (deadlock, lock wait) raises PageLost from it."""
+
 	def write(self, stream: Stream, change: Change, targets: list[Target]) -> str:
-		"""Insert, update or skip a record's documents, all or nothing; returns the outcome."""
+		"""Insert, update or skip a record's documents; returns the outcome."""
 
 	def remove(self, stream: Stream, change: Change) -> str:
-		"""Cancel or skip what a deleted record had written, all or nothing; returns the outcome."""
+		"""Cancel or skip what a deleted record had written; returns the outcome."""
 
 	def checkpoint(self, entity: str, cursor: str | None, stats: RunStats) -> None:
-		"""Make the page's writes, the new cursor and the counts durable together."""
+		"""Make the page's writes, its failed records, the new cursor and the counts durable together."""
 
 	def rollback(self) -> None:
 		"""Drop what was written since the last checkpoint."""
 
 
 PAGE_ATTEMPTS = 3
+# How often one run pages again from the start after the vendor's data changed under it.
+PAGINATION_RESTARTS = 3
 
 
 def apply_change(stream: Stream, change: Change, store: Store, context: Any, stats: RunStats) -> None:
-	"""One record, isolated: whatever goes wrong with it is written down and the run goes on."""
+	"""One record, isolated: whatever goes wrong with it is written down with the record, to be tried
+	again by the next runs, and the run goes on."""
 	try:
-		if change.deleted:
-			outcome = store.remove(stream, change)
-		else:
-			targets = as_targets(stream.map(change.record, context))
-			outcome = store.write(stream, change, targets) if targets else "skipped"
-	except PageLost:
-		raise
-	except MissingMappingError as exc:
-		stats.fail(stream.entity, change.external_id, str(exc), mapping=(exc.mapping_type, exc.key))
-	except ConflictError as exc:
-		stats.fail(stream.entity, change.external_id, str(exc), kind="Conflict")
-	except RecordError as exc:
-		stats.fail(stream.entity, change.external_id, str(exc))
+		with store.isolated():
+			if change.deleted:
+				outcome = store.remove(stream, change)
+			else:
+				targets = as_targets(stream.map(change.record, context))
+				outcome = store.write(stream, change, targets) if targets else "skipped"
 	except Exception as exc:
-		stats.fail(stream.entity, change.external_id, f"{type(exc).__name__}: {exc}")
+		if isinstance(exc, PageLost):
+			raise
+		if _page_lost(exc):
+			raise PageLost(str(exc)) from exc
+		stats.fail(
+			stream.entity, change.external_id, failure_message(exc), change=change, **_failure_kind(exc)
+		)
 	else:
-		stats.record(stream.entity, outcome)
+		stats.record(stream.entity, outcome, change.external_id)
+
+
+def _page_lost(exc: BaseException | None) -> bool:
+	"""A lost page is the page's fault, not the record's, even when a mapper wrapped it."""
+	seen = set()
+	while exc is not None and id(exc) not in seen:
+		if isinstance(exc, PageLost):
+			return True
+		seen.add(id(exc))
+		exc = exc.__cause__ or exc.__context__
+	return False
+
+
+def _failure_kind(exc: Exception) -> dict:
+	if isinstance(exc, MissingMappingError):
+		return {"mapping": (exc.mapping_type, exc.key)}
+	if isinstance(exc, ConflictError):
+		return {"kind": "Conflict"}
+	return {}
+
+
+def failure_message(exc: Exception) -> str:
+	"""What went wrong in the user's words: the engine's own errors and ERPNext's validation messages
+	say it already; anything else is named by its type, for whoever looks into it."""
+	message = _TAGS.sub("", str(exc)).strip()
+	if isinstance(exc, SyncError) or _is_validation(exc) or not message:
+		return message or type(exc).__name__
+	return f"{type(exc).__name__}: {message}"
+
+
+def _is_validation(exc: Exception) -> bool:
+	"""frappe.ValidationError and its kinds carry a message written for the user (frappe.throw); the
+	engine does not import frappe, so it knows them by name."""
+	return any(cls.__name__ == "ValidationError" for cls in type(exc).__mro__)
+
+
+_TAGS = re.compile(r"<[^>]+>")
 
 
 def read_pages(fetch: Callable[[str | None], Page], caller: Callable[..., Any]) -> list[Change]:
@@ -84,9 +130,17 @@ def sync_stream(
 	stats: RunStats,
 	on_page: Callable[[str, RunStats], None] | None = None,
 ) -> None:
-	cursor = store.cursor(stream.entity)
+	start = cursor = store.cursor(stream.entity)
+	restarts = 0
 	while True:
-		page = caller(stream.fetch, cursor)
+		try:
+			page = caller(stream.fetch, cursor)
+		except PaginationRestart:
+			restarts += 1
+			if restarts > PAGINATION_RESTARTS:
+				raise
+			cursor = start
+			continue
 		for attempt in range(1, PAGE_ATTEMPTS + 1):
 			before = stats.snapshot()
 			try:

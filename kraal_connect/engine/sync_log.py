@@ -48,6 +48,16 @@ class SyncLog:
 					"message": redact(failure.message, self.secrets),
 				},
 			)
+		for entity, external_id, failed_record, first_seen in stats.fixed[len(doc.fixed) : MAX_FAILURE_ROWS]:
+			doc.append(
+				"fixed",
+				{
+					"entity": entity,
+					"external_id": external_id,
+					"failed_record": failed_record,
+					"first_seen": first_seen,
+				},
+			)
 		if status != "Running":
 			doc.finished = now_datetime()
 		doc.save(ignore_permissions=True)

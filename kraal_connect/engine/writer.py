@@ -1,22 +1,24 @@
 """The one writer for every vendor: Kraal External Link decides insert, update, cancel or skip."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
 from typing import Any
 
 import frappe
-from frappe.utils import flt, get_datetime, getdate, now_datetime
+from frappe.utils import get_datetime, now_datetime
 
+from kraal_connect.engine import decisions
+from kraal_connect.engine.compare import differences
+from kraal_connect.engine.decisions import Decision, Written, decide
 from kraal_connect.engine.errors import ConflictError, PageLost, RecordError
+from kraal_connect.engine.protection_facts import document_lock_reasons
 from kraal_connect.engine.records import Ref
 
 LINK = "Kraal External Link"
-DELETED = "deleted"
-# Kraal Integration.conflict_rule values: what a change at the source does to a document a person
-# changed in ERPNext since the last sync. Any other rule (or none) lets the source win.
-HOLD_FOR_REVIEW = "Hold for Review"
-ERPNEXT_WINS = "ERPNext Wins"
+# Re-exported: the vendors' pushes read these through the writer.
+DELETED = decisions.DELETED
+HOLD_FOR_REVIEW = decisions.HOLD_FOR_REVIEW
+ERPNEXT_WINS = decisions.ERPNEXT_WINS
 
 
 # A deadlock throws the whole transaction away; a lock wait timeout (another writer held a row, a
@@ -33,12 +35,24 @@ def isolated() -> Iterator[None]:
 	try:
 		yield
 	except BaseException as exc:
-		if isinstance(exc, DATABASE_BUSY):
-			raise PageLost(f"database busy: {exc}") from exc
+		busy = _database_busy(exc)
+		if busy is not None:
+			raise PageLost(f"database busy: {busy}") from exc
 		frappe.db.rollback(save_point=savepoint)
 		raise
 	else:
 		frappe.db.release_savepoint(savepoint)
+
+
+def _database_busy(exc: BaseException | None) -> BaseException | None:
+	"""The deadlock or lock wait behind an error, however a mapper or ERPNext wrapped it."""
+	seen = set()
+	while exc is not None and id(exc) not in seen:
+		if isinstance(exc, DATABASE_BUSY):
+			return exc
+		seen.add(id(exc))
+		exc = exc.__cause__ or exc.__context__
+	return None
 
 
 def find_link(integration: str, external_type: str, external_id: str) -> dict | None:
@@ -61,57 +75,67 @@ def upsert(
 	external_id: str,
 	version: str,
 	mapped: dict,
-	lock_reason: Callable[[Any], str | None] = lambda doc: None,
 	conflict_rule: str | None = None,
 ) -> str:
 	"""Write one mapped document; returns created, updated, cancelled or skipped.
 
 	A mapped docstatus of 2 means the source cancelled it: the document is cancelled if one was
-	written, and none is created.
+	written, and none is created. A change that a person's edit or what holds the document (a
+	payment, a closed period) forbids raises ConflictError and leaves the document as it is.
 	"""
-	if mapped.get("docstatus") == 2:
-		return _cancel_linked(integration, external_type, external_id, version, lock_reason)
-	mapped = resolve_refs(integration, mapped)
+	cancel = mapped.get("docstatus") == 2
+	if not cancel:
+		mapped = resolve_refs(integration, mapped)
 	link = find_link(integration, external_type, external_id)
-	if link is None:
-		existing = _same_named(mapped)
-		if existing is None:
-			_add_link(integration, external_type, external_id, _insert(mapped), version)
-			return "created"
+	if link is None and not cancel and (existing := _same_named(mapped)) is not None:
 		# A record the firm already keeps under this name (an Item with the SKU as its code) is
 		# taken over, not duplicated.
 		_add_link(integration, external_type, external_id, existing, "")
 		link = find_link(integration, external_type, external_id)
-	if link.external_version == version:
+	current = frappe.get_doc(link.reference_doctype, link.reference_name) if link else None
+	decision = decide(
+		version,
+		_written(link, current, None if cancel else mapped),
+		cancel=cancel,
+		conflict_rule=conflict_rule,
+		lock_reasons=lambda: document_lock_reasons(current),
+		force=bool(frappe.flags.kraal_apply_source),
+	)
+	return _carry_out(decision, integration, external_type, external_id, version, link, current, mapped)
+
+
+def _written(link, current, mapped: dict | None) -> Written | None:
+	if link is None:
+		return None
+	changed = [] if mapped is None else differences(current.doctype, current.as_dict(), mapped, _schema)
+	return Written(
+		version=link.external_version or "",
+		docstatus=current.docstatus,
+		differences=tuple(changed),
+		changed_locally=_changed_since_sync(current, link),
+	)
+
+
+def _carry_out(decision: Decision, integration, external_type, external_id, version, link, current, mapped):
+	action = decision.action
+	if action in (decisions.CONFLICT, decisions.LOCKED):
+		raise ConflictError(f"{current.doctype} {current.name}: {decision.reason}", holders=decision.holders)
+	if action == decisions.SKIP:
 		return "skipped"
-	current = frappe.get_doc(link.reference_doctype, link.reference_name)
-	if current.docstatus != 2 and not _differs(current, mapped):
+	if action == decisions.INSERT:
+		_add_link(integration, external_type, external_id, _insert(mapped), version)
+	elif action == decisions.CANCEL:
+		_undo(current)
 		_relink(link.name, current, version)
-		return "skipped"
-	if conflict_rule in (HOLD_FOR_REVIEW, ERPNEXT_WINS) and _changed_since_sync(current, link):
-		if conflict_rule == ERPNEXT_WINS:
-			return "skipped"  # the person's change is on its way to the vendor through its push
-		raise ConflictError(
-			f"{current.doctype} {current.name} changed in ERPNext and at the source since the last sync; "
-			"held for review"
-		)
-	reason = lock_reason(current)
-	if reason:
-		raise ConflictError(reason)
-	_relink(link.name, _update(current, mapped), version)
-	return "updated"
+	elif action == decisions.RELINK:
+		_relink(link.name, current, version)
+	else:
+		_relink(link.name, _update(current, mapped), version)
+	return decisions.OUTCOME[action]
 
 
-def _cancel_linked(integration, external_type, external_id, version, lock_reason) -> str:
-	link = find_link(integration, external_type, external_id)
-	if link is None or link.external_version in (version, DELETED):
-		return "skipped"
-	current = frappe.get_doc(link.reference_doctype, link.reference_name)
-	if current.docstatus == 2:
-		return "skipped"
-	_undo(current, lock_reason)
-	_relink(link.name, current, version)
-	return "cancelled"
+def _schema(doctype: str) -> dict[str, tuple[str, str]]:
+	return {df.fieldname: (df.fieldtype, df.options or "") for df in frappe.get_meta(doctype).fields}
 
 
 def ensure(integration: str, external_type: str, external_id: str, version: str, mapped: dict) -> str:
@@ -160,15 +184,11 @@ def _add_link(integration: str, external_type: str, external_id: str, doc, versi
 	).insert(ignore_permissions=True)
 
 
-def remove(
-	integration: str,
-	entity: str,
-	external_id: str,
-	lock_reason: Callable[[Any], str | None] = lambda doc: None,
-) -> str:
+def remove(integration: str, entity: str, external_id: str) -> str:
 	"""The source deleted a record: undo each document it wrote, the last written first.
 
-	Submitted documents are cancelled, drafts deleted, masters disabled.
+	Submitted documents are cancelled, drafts deleted, masters disabled; a document something holds
+	(a payment, a reconciliation, a closed period) is kept and the removal raised as a ConflictError.
 	"""
 	links = frappe.get_all(
 		LINK,
@@ -178,21 +198,30 @@ def remove(
 			"external_type": ("like", f"{entity}%"),
 			"external_version": ("!=", DELETED),
 		},
-		fields=["name", "external_type", "reference_doctype", "reference_name"],
+		fields=["name", "external_type", "reference_doctype", "reference_name", "external_version"],
 		order_by="creation desc",
 	)
 	links = [ln for ln in links if ln.external_type == entity or ln.external_type.startswith(f"{entity}:")]
 	for link in links:
 		current = frappe.get_doc(link.reference_doctype, link.reference_name)
-		_undo(current, lock_reason)
+		decision = decide(
+			DELETED,
+			Written(version=link.external_version, docstatus=current.docstatus),
+			cancel=True,
+			lock_reasons=lambda current=current: document_lock_reasons(current),
+			force=bool(frappe.flags.kraal_apply_source),
+		)
+		if decision.action == decisions.LOCKED:
+			raise ConflictError(
+				f"{current.doctype} {current.name}: {decision.reason}", holders=decision.holders
+			)
+		if decision.action == decisions.CANCEL:
+			_undo(current)
 		_relink(link.name, current, DELETED)
 	return "cancelled" if links else "skipped"
 
 
-def _undo(current, lock_reason: Callable[[Any], str | None]) -> None:
-	reason = lock_reason(current)
-	if reason:
-		raise ConflictError(reason)
+def _undo(current) -> None:
 	_mark_inbound(current)
 	if current.docstatus == 1:
 		current.cancel()
@@ -269,28 +298,3 @@ def _relink(link_name: str, doc, version: str) -> None:
 
 def _changed_since_sync(current, link) -> bool:
 	return bool(link.local_modified) and get_datetime(current.modified) > get_datetime(link.local_modified)
-
-
-def _differs(current, mapped: dict) -> bool:
-	for fieldname, value in mapped.items():
-		if fieldname in ("doctype", "name"):
-			continue
-		existing = current.get(fieldname)
-		if isinstance(value, list):
-			if len(value) != len(existing or []):
-				return True
-			if any(_differs(row, new) for row, new in zip(existing, value, strict=True)):
-				return True
-		elif not _same(existing, value):
-			return True
-	return False
-
-
-def _same(existing: Any, new: Any) -> bool:
-	if isinstance(new, float | int) and not isinstance(new, bool):
-		return flt(existing, 9) == flt(new, 9)
-	if isinstance(existing, datetime):
-		return bool(new) and existing == get_datetime(new)
-	if isinstance(existing, date):
-		return bool(new) and existing == getdate(new)
-	return (existing or "") == (new or "")

@@ -87,16 +87,6 @@ def test_unmapped_account_names_the_key():
 	assert "no Plaid Account mapping for 'acc-unknown'" in str(raised.value)
 
 
-def test_reconciled_bank_transactions_are_locked():
-	assert mapping.bank_transaction_lock_reason({"name": "BT-1", "status": "Unreconciled"}) is None
-	assert "BT-1 is reconciled" in mapping.bank_transaction_lock_reason(
-		{"name": "BT-1", "status": "Reconciled"}
-	)
-	assert mapping.bank_transaction_lock_reason(
-		{"name": "BT-2", "payment_entries": [{"payment_entry": "PE-1"}]}
-	)
-
-
 def test_accounts_become_bank_and_ledger_accounts():
 	account = {
 		"account_id": "a1",

@@ -103,7 +103,7 @@ def test_unbooked_records_count_as_skipped():
 def test_changed_record_updates_deleted_record_cancels_and_locked_document_conflicts():
 	store = MemoryStore()
 	run(Stream("row", paged_source([changes("a", "b", "c")]), amount_mapper), store)
-	store.docs[("row", "c")]["reconciled"] = True
+	store.holds[("row", "c")] = ["Bank Transaction BT-c is reconciled against Payment Entry PE-1"]
 	page = [
 		Change("a", {"id": "a", "amount": 99}),
 		Change("b", deleted=True),
@@ -111,12 +111,7 @@ def test_changed_record_updates_deleted_record_cancels_and_locked_document_confl
 		Change("never-seen", deleted=True),
 	]
 	store.cursors.clear()
-	stream = Stream(
-		"row",
-		paged_source([page]),
-		amount_mapper,
-		lock_reason=lambda d: "reconciled" if d.get("reconciled") else None,
-	)
+	stream = Stream("row", paged_source([page]), amount_mapper)
 	stats = run(stream, store)
 	assert store.live("row")["a"]["amount"] == 99
 	assert "b" not in store.live("row")
@@ -273,3 +268,48 @@ def test_reference_data_is_read_across_pages_with_retries_and_written_nowhere():
 def test_reading_a_vendor_that_repeats_its_cursor_stops():
 	with pytest.raises(SyncError, match="same cursor"):
 		read_pages(lambda cursor: Page(changes("a"), next_cursor="same", has_more=True), ApiCaller())
+
+
+def test_a_failed_record_is_kept_with_the_record_so_it_can_be_tried_again():
+	def mapper(record, context):
+		if record.get("bad"):
+			raise RecordError(f"row {record['id']}: field 'amount' is missing")
+		return amount_mapper(record, context)
+
+	store = MemoryStore()
+	stats = run(
+		Stream("row", paged_source([[Change("a", {"id": "a", "bad": True}), *changes("b")]]), mapper), store
+	)
+	[failure] = stats.failures
+	assert (failure.external_id, failure.message) == ("a", "row a: field 'amount' is missing")
+	assert failure.change.record == {"id": "a", "bad": True}
+	assert stats.written == [("row", "b")]
+
+
+def test_a_lost_page_wrapped_by_a_mapper_is_written_again_not_failed():
+	calls = []
+
+	def mapper(record, context):
+		calls.append(record["id"])
+		if calls.count("b") == 1 and record["id"] == "b":
+			try:
+				raise PageLost("deadlock")
+			except PageLost as exc:
+				raise RecordError("row b: could not read its customer") from exc
+		return amount_mapper(record, context)
+
+	store = MemoryStore()
+	stats = run(Stream("row", paged_source([changes("a", "b")]), mapper), store)
+	assert stats.failures == []
+	assert calls == ["a", "b", "a", "b"]
+	assert (stats.counts["row"].created, stats.counts["row"].fetched) == (2, 2)
+
+
+def test_a_new_version_that_maps_to_the_same_documents_writes_nothing():
+	store = MemoryStore()
+	run(Stream("row", paged_source([changes("a", "b")]), amount_mapper), store)
+	store.cursors.clear()
+	bumped = [Change(c.external_id, c.record, version="updated-later") for c in changes("a", "b")]
+	stats = run(Stream("row", paged_source([bumped]), amount_mapper), store)
+	assert (store.writes, stats.counts["row"].skipped, stats.counts["row"].updated) == (2, 2, 0)
+	assert store.versions[("row", "a")] == "updated-later"

@@ -59,13 +59,6 @@ def bank_transaction(txn: Mapping[str, Any], ctx: PlaidContext) -> dict | None:
 	}
 
 
-def bank_transaction_lock_reason(doc: Any) -> str | None:
-	"""A Bank Transaction matched to payments or vouchers belongs to the reconciliation now."""
-	if doc.get("payment_entries") or doc.get("status") == "Reconciled":
-		return f"Bank Transaction {doc.get('name')} is reconciled; the change at Plaid was not applied"
-	return None
-
-
 # Checking and savings are "depository"; credit cards are "credit" and post to a liability account.
 SUPPORTED_ACCOUNT_TYPES = frozenset({"depository", "credit"})
 

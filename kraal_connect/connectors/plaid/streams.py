@@ -1,5 +1,5 @@
 from kraal_connect.connectors.plaid.client import PlaidApi
-from kraal_connect.connectors.plaid.mapping import bank_transaction, bank_transaction_lock_reason
+from kraal_connect.connectors.plaid.mapping import bank_transaction
 from kraal_connect.engine.records import Change, Page, Stream
 
 TRANSACTIONS = "transaction"
@@ -19,6 +19,4 @@ def transactions_stream(api: PlaidApi, access_token: str, page_size: int = 500) 
 		]
 		return Page(changes, next_cursor=body["next_cursor"], has_more=bool(body["has_more"]))
 
-	return Stream(
-		entity=TRANSACTIONS, fetch=fetch, map=bank_transaction, lock_reason=bank_transaction_lock_reason
-	)
+	return Stream(entity=TRANSACTIONS, fetch=fetch, map=bank_transaction)

@@ -1,6 +1,6 @@
 """The migration's result: ERPNext's trial balance against QBO's TrialBalance report, account by
 account, to the cent, with the records that did not come over. The migration is Complete only when
-no account differs."""
+no account differs and no failed record is open."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -15,10 +15,9 @@ from kraal_connect.connectors.fields import cents
 from kraal_connect.connectors.qbo import mapping
 from kraal_connect.connectors.qbo.integration import VENDOR, QboConnector, account_map, sync_account_mappings
 from kraal_connect.connectors.qbo.mapping import BalanceDifference
-from kraal_connect.connectors.qbo.streams import MIGRATION_ORDER
-from kraal_connect.engine import writer
+from kraal_connect.engine.failed_records import FAILED_RECORD, OPEN
 
-COMPLETE, DIFFERENCES_FOUND = "Complete", "Differences Found"
+COMPLETE, DIFFERENCES_FOUND, FAILURES_OPEN = "Complete", "Differences Found", "Failed Records Open"
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,9 @@ class Reconciliation:
 
 	@property
 	def status(self) -> str:
-		return DIFFERENCES_FOUND if self.differences else COMPLETE
+		if self.differences:
+			return DIFFERENCES_FOUND
+		return FAILURES_OPEN if self.failed else COMPLETE
 
 
 def reconcile_books(integration: str, as_of: date | str | None = None) -> Reconciliation:
@@ -120,31 +121,19 @@ def _side_by_side(qbo: dict, books: dict, accounts: dict) -> list[AccountBalance
 
 
 def failed_records(integration: str) -> list[dict]:
-	"""Each QBO record whose last failure in the Sync Logs was not followed by a successful write."""
-	latest: dict[tuple[str, str], dict] = {}
-	for row in frappe.db.sql(
-		"""
-		select failure.entity, failure.external_id, failure.message, log.name as sync_log, log.started
-		from `tabKraal Sync Failure` failure join `tabKraal Sync Log` log on log.name = failure.parent
-		where log.integration = %s and failure.kind = 'Error' and failure.external_id != ''
-		order by log.started desc
-		""",
-		integration,
-		as_dict=True,
-	):
-		if row.entity in MIGRATION_ORDER:
-			latest.setdefault((row.entity, row.external_id), row)
-	return [
-		row
-		for (entity, external_id), row in latest.items()
-		if not writer.find_link(integration, entity, external_id)
-	]
+	"""The QBO records that did not come over: each open failed record, with the run it last failed in."""
+	return frappe.get_all(
+		FAILED_RECORD,
+		filters={"integration": integration, "status": OPEN},
+		fields=["entity", "external_id", "message", "last_log as sync_log", "last_seen as started"],
+		order_by="last_seen desc",
+	)
 
 
 @frappe.whitelist(methods=["POST"])
 def reconcile(integration: str, as_of_date: str | None = None) -> dict:
 	"""Compare the books and record the result on the integration: Complete only when no account
-	differs by as much as a cent."""
+	differs by as much as a cent and no failed record is open."""
 	doc = check_can_configure(integration)
 	result = reconcile_books(integration, as_of_date)
 	# The mapping rows show where each QBO account's postings went, now that they all went somewhere.

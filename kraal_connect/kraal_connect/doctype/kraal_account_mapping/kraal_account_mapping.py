@@ -2,6 +2,8 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from kraal_connect.engine.runner import enqueue_retry
+
 KEY_FIELDS = ("integration", "key_type", "external_key")
 
 
@@ -18,6 +20,11 @@ class KraalAccountMapping(Document):
 				),
 				frappe.UniqueValidationError,
 			)
+
+	def on_update(self):
+		"""A key filled in (or pointed elsewhere) books the records that failed waiting for it."""
+		if self.target_name and self.has_value_changed("target_name"):
+			enqueue_retry(self.integration, mapping=(self.key_type, self.external_key))
 
 
 def on_doctype_update():

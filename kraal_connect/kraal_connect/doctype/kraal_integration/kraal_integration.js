@@ -22,6 +22,7 @@ frappe.ui.form.on("Kraal Integration", {
 				STATUS_COLOURS[frm.doc.status]);
 		}
 		add_actions(frm);
+		render_open_failures(frm);
 		render_recent_syncs(frm);
 	},
 });
@@ -57,6 +58,8 @@ function add_actions(frm) {
 	}
 	if (frm.doc.vendor === "QuickBooks Online") add_quickbooks_actions(frm);
 	if (frm.doc.vendor === "Shopify") add_shopify_actions(frm);
+	frm.add_custom_button(__("Failed Records"), () =>
+		frappe.set_route("List", "Kraal Failed Record", { integration: frm.doc.name, status: "Open" }), __("View"));
 	frm.add_custom_button(__("Account Mappings"), () =>
 		frappe.set_route("List", "Kraal Account Mapping", { integration: frm.doc.name }), __("View"));
 	frm.add_custom_button(__("Sync Logs"), () =>
@@ -121,4 +124,63 @@ function render_recent_syncs(frm) {
 					<tbody>${rows}</tbody>
 				</table>`);
 		});
+}
+
+function render_open_failures(frm) {
+	const wrapper = frm.get_field("open_failures").$wrapper;
+	frappe.call({ method: `${KRAAL_API}.open_failures`, args: { integration: frm.doc.name } })
+		.then(({ message: { total, rows } }) => {
+			if (!total) {
+				wrapper.html(`<p class="text-muted">${__("No open failed records or conflicts")}</p>`);
+				return;
+			}
+			const esc = frappe.utils.escape_html;
+			const body = rows.map((row) => `
+				<tr data-name="${esc(row.name)}">
+					<td><a href="/app/kraal-failed-record/${encodeURIComponent(row.name)}">${esc(row.entity)} ${esc(row.external_id)}</a></td>
+					<td><span class="indicator-pill ${row.kind === "Conflict" ? "orange" : "red"}">${__(row.kind)}</span></td>
+					<td>${esc(row.message || "")}</td>
+					<td>${row.attempts}</td>
+					<td>${frappe.datetime.str_to_user(row.last_seen)}</td>
+					<td class="text-nowrap">
+						<button class="btn btn-xs btn-default" data-action="retry">${__("Retry now")}</button>
+						${row.kind === "Conflict" ? `<button class="btn btn-xs btn-default" data-action="apply">${__("Apply source version")}</button>` : ""}
+						<button class="btn btn-xs btn-default" data-action="dismiss">${__("Dismiss")}</button>
+					</td>
+				</tr>`).join("");
+			wrapper.html(`
+				<div class="flex justify-between align-center mb-2">
+					<span>${__("{0} open", [total])}</span>
+					<button class="btn btn-xs btn-primary" data-action="retry-all">${__("Retry all")}</button>
+				</div>
+				<table class="table table-bordered table-sm">
+					<thead><tr><th>${__("Record")}</th><th>${__("Kind")}</th><th>${__("Reason")}</th>
+					<th>${__("Attempts")}</th><th>${__("Last Seen")}</th><th></th></tr></thead>
+					<tbody>${body}</tbody>
+				</table>`);
+			wrapper.find("button[data-action]").on("click", (event) => {
+				const action = $(event.currentTarget).data("action");
+				const name = $(event.currentTarget).closest("tr").data("name");
+				act_on_failure(frm, action, name);
+			});
+		});
+}
+
+function act_on_failure(frm, action, failed_record) {
+	const done = ({ message }) => {
+		if (message) frappe.show_alert({ message, indicator: "blue" });
+		render_open_failures(frm);
+	};
+	if (action === "retry-all") {
+		frappe.call({ method: `${KRAAL_API}.retry_all_failures`, args: { integration: frm.doc.name } }).then(done);
+	} else if (action === "retry") {
+		frappe.call({ method: `${KRAAL_API}.retry_failure`, args: { failed_record } }).then(done);
+	} else if (action === "apply") {
+		frappe.confirm(__("Write the source's version over the document ERPNext holds? ERPNext may still refuse it."),
+			() => frappe.call({ method: `${KRAAL_API}.apply_source_version`, args: { failed_record } }).then(done));
+	} else if (action === "dismiss") {
+		frappe.prompt({ fieldname: "reason", fieldtype: "Small Text", label: __("Why"), reqd: 1 },
+			({ reason }) => frappe.call({ method: `${KRAAL_API}.dismiss_failure`, args: { failed_record, reason } }).then(done),
+			__("Dismiss failed record"), __("Dismiss"));
+	}
 }

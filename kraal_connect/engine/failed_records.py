@@ -1,0 +1,118 @@
+"""Kraal Failed Record: each record that failed stays open until a later run books it or a person
+dismisses it. Open failures are written with the page that failed them (in its transaction), so a
+cursor never moves past a record that is not either booked or kept here."""
+
+import json
+
+import frappe
+from frappe.utils import now_datetime
+
+from kraal_connect.engine.records import Change
+from kraal_connect.engine.stats import Failure
+
+FAILED_RECORD = "Kraal Failed Record"
+OPEN, FIXED, DISMISSED, GONE = "Open", "Fixed", "Dismissed", "Gone at Source"
+
+
+def keep(integration: str, failures: list[Failure], log: str, redact) -> None:
+	"""Open (or bring up to date) a failed record for each failure that has a record to try again."""
+	for failure in failures:
+		if failure.change is None or not failure.external_id:
+			continue
+		values = {
+			"kind": failure.kind,
+			"message": redact(failure.message),
+			"mapping_type": failure.mapping[0] if failure.mapping else "",
+			"mapping_key": failure.mapping[1] if failure.mapping else "",
+			"last_seen": now_datetime(),
+			"last_log": log,
+			"record_version": failure.change.version or "",
+			"record": _as_json(failure.change),
+		}
+		name = _open_failure(integration, failure.entity, failure.external_id)
+		if name:
+			attempts = frappe.db.get_value(FAILED_RECORD, name, "attempts") or 0
+			frappe.db.set_value(FAILED_RECORD, name, {**values, "attempts": attempts + 1})
+			continue
+		frappe.get_doc(
+			{
+				"doctype": FAILED_RECORD,
+				"integration": integration,
+				"entity": failure.entity,
+				"external_id": failure.external_id,
+				"status": OPEN,
+				"attempts": 1,
+				"first_seen": values["last_seen"],
+				"first_log": log,
+				**values,
+			}
+		).insert(ignore_permissions=True)
+
+
+def settle(integration: str, written: list[tuple[str, str]], log: str) -> list[tuple[str, str, str, object]]:
+	"""The open failures of records these runs wrote are fixed by that run; returns them."""
+	if not written:
+		return []
+	wanted = set(written)
+	rows = frappe.get_all(
+		FAILED_RECORD,
+		filters={
+			"integration": integration,
+			"status": OPEN,
+			"external_id": ("in", sorted({external_id for _, external_id in written})),
+		},
+		fields=["name", "entity", "external_id", "first_seen"],
+	)
+	fixed = [r for r in rows if (r.entity, r.external_id) in wanted]
+	for row in fixed:
+		frappe.db.set_value(
+			FAILED_RECORD, row.name, {"status": FIXED, "fixed_by": log, "fixed_on": now_datetime()}
+		)
+	return [(r.entity, r.external_id, r.name, r.first_seen) for r in fixed]
+
+
+def mark_gone(name: str, log: str) -> None:
+	"""The vendor no longer has the record: there is nothing left to book."""
+	frappe.db.set_value(FAILED_RECORD, name, {"status": GONE, "fixed_by": log, "fixed_on": now_datetime()})
+
+
+def open_failures(integration: str, names: list[str] | None = None, mapping: tuple[str, str] | None = None):
+	filters = {"integration": integration, "status": OPEN}
+	if names is not None:
+		filters["name"] = ("in", names or [""])
+	if mapping:
+		filters.update(mapping_type=mapping[0], mapping_key=mapping[1])
+	return frappe.get_all(
+		FAILED_RECORD,
+		filters=filters,
+		fields=["name", "entity", "external_id", "record", "record_version"],
+		order_by="first_seen asc",
+	)
+
+
+def stored_change(row) -> Change | None:
+	if not row.record:
+		return None
+	data = json.loads(row.record)
+	return Change(
+		external_id=row.external_id,
+		record=data.get("record"),
+		deleted=bool(data.get("deleted")),
+		version=row.record_version or None,
+	)
+
+
+def count_open(integration: str) -> int:
+	return frappe.db.count(FAILED_RECORD, {"integration": integration, "status": OPEN})
+
+
+def _open_failure(integration: str, entity: str, external_id: str) -> str | None:
+	return frappe.db.get_value(
+		FAILED_RECORD,
+		{"integration": integration, "entity": entity, "external_id": external_id, "status": OPEN},
+		"name",
+	)
+
+
+def _as_json(change: Change) -> str:
+	return json.dumps({"record": change.record, "deleted": change.deleted}, default=str, sort_keys=True)
