@@ -85,7 +85,7 @@ def open_failures(integration: str, names: list[str] | None = None, mapping: tup
 	return frappe.get_all(
 		FAILED_RECORD,
 		filters=filters,
-		fields=["name", "entity", "external_id", "record", "record_version"],
+		fields=["name", "entity", "external_id", "record", "record_version", "last_log"],
 		order_by="first_seen asc",
 	)
 

@@ -80,6 +80,8 @@ def retry_failures(
 		doc = frappe.get_doc("Kraal Integration", integration)
 		if not doc.enabled or doc.status not in RUNNABLE:
 			return None
+		if not failed_records.open_failures(integration, failures, mapping):
+			return None  # booked or dismissed since it was asked for
 
 		def retry(connector, context, store, caller, stats):
 			retry_open_failures(connector, context, store, caller, stats, failures, mapping)
@@ -101,15 +103,19 @@ def enqueue_retry(integration: str, **kwargs) -> None:
 	)
 
 
-def retry_open_failures(connector, context, store, caller, stats, names=None, mapping=None) -> None:
-	"""Each open failed record of the enabled entities, masters first, read fresh from the vendor
-	where it can return one record, else as it was received; a booked one is fixed by this run."""
-	streams = {s.entity: s for s in _enabled_streams(connector)}
+def retry_open_failures(
+	connector, context, store, caller, stats, names=None, mapping=None, entities=None
+) -> None:
+	"""Each open failed record of the enabled entities (or of these), masters first, read fresh from
+	the vendor where it can return one record, else as it was received; a booked one is fixed by
+	this run."""
+	streams = {s.entity: s for s in _enabled_streams(connector) if entities is None or s.entity in entities}
 	order = [e for e in connector.entities if e in streams]
 	rows = [
 		row
 		for row in failed_records.open_failures(connector.integration.name, names, mapping)
-		if row.entity in streams
+		# Not twice in one run: a record the stream brought and failed just now waits for the next.
+		if row.entity in streams and row.last_log != store.log.doc.name
 	]
 	rows.sort(key=lambda row: order.index(row.entity))
 	for start in range(0, len(rows), RETRY_BATCH):
@@ -164,11 +170,16 @@ def enqueue_waiting_webhook_records() -> None:
 
 
 def _sync_enabled_streams(connector, context, store, caller, stats) -> None:
-	"""Open failed records first, so a record fixed at its cause books whatever the cursor says;
-	then each stream from its cursor."""
-	retry_open_failures(connector, context, store, caller, stats)
+	"""Open failed records first, read fresh, so a record fixed at its cause books whatever the
+	cursor says; then each stream from its cursor; then the open failed records the vendor cannot
+	return one by one, from the record as received, after the stream, which may have brought a
+	newer version of them (Plaid reports a corrected transaction as modified)."""
 	streams = _enabled_streams(connector)
+	fetched = {s.entity for s in streams if s.entity in connector.fetches_one}
+	retry_open_failures(connector, context, store, caller, stats, entities=fetched)
 	sync_streams(streams, store, caller, context, stats, on_page=_progress(connector.integration, streams))
+	stored = {s.entity for s in streams} - fetched
+	retry_open_failures(connector, context, store, caller, stats, entities=stored)
 
 
 def _enabled_streams(connector) -> list:

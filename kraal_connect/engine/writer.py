@@ -59,7 +59,7 @@ def find_link(integration: str, external_type: str, external_id: str) -> dict | 
 	return frappe.db.get_value(
 		LINK,
 		{"integration": integration, "external_type": external_type, "external_id": external_id},
-		["name", "reference_doctype", "reference_name", "external_version", "local_modified"],
+		["name", "reference_doctype", "reference_name", "external_version", "local_modified", "last_synced"],
 		as_dict=True,
 	)
 
@@ -297,4 +297,23 @@ def _relink(link_name: str, doc, version: str) -> None:
 
 
 def _changed_since_sync(current, link) -> bool:
-	return bool(link.local_modified) and get_datetime(current.modified) > get_datetime(link.local_modified)
+	"""A person saved, amended or cancelled the document after the engine last wrote it.
+
+	ERPNext's own bookkeeping (a payment setting an invoice's outstanding amount, a delivery the
+	order's per cent delivered) bumps `modified` without a Version; a person's save leaves one. So
+	documents that track changes are asked their Versions, the others their modified time.
+	"""
+	if not link.local_modified:
+		return False
+	if current.meta.track_changes:
+		return bool(
+			frappe.db.exists(
+				"Version",
+				{
+					"ref_doctype": current.doctype,
+					"docname": current.name,
+					"creation": (">", link.last_synced or link.local_modified),
+				},
+			)
+		)
+	return get_datetime(current.modified) > get_datetime(link.local_modified)

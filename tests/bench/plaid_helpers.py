@@ -44,7 +44,7 @@ def purge_integration(name: str) -> None:
 		order_by="creation desc",
 	)
 	delete_bank_transactions(bank_accounts)
-	for doctype in ("Kraal External Link", "Kraal Account Mapping", "Kraal Sync Log"):
+	for doctype in ("Kraal External Link", "Kraal Account Mapping", "Kraal Sync Log", "Kraal Failed Record"):
 		frappe.db.delete(doctype, {"integration": name})
 	for link in created:
 		if link.reference_doctype != "Bank Transaction" and frappe.db.exists(

@@ -103,7 +103,7 @@ def purge_integration(name: str, also: tuple[tuple[str, str], ...] = ()) -> None
 	accounts = [d for d in documents if d[0] == "Account"]
 	for doctype, docname in dict.fromkeys(d for d in documents if d[0] != "Account"):
 		delete_document(doctype, docname)
-	for doctype in (LINK, "Kraal Account Mapping", "Kraal Sync Log"):
+	for doctype in (LINK, "Kraal Account Mapping", "Kraal Sync Log", "Kraal Failed Record"):
 		frappe.db.delete(doctype, {"integration": name})
 	# Reposts ERPNext queued for the stock ledger written out of date order (the company is ours).
 	company = frappe.db.get_value("Kraal Integration", name, "company")

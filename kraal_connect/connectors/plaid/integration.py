@@ -50,6 +50,18 @@ class PlaidConnector(Connector):
 					bank_accounts[account["account_id"]] = ensure_bank_account(self.integration, account)
 			except Exception as exc:
 				stats.fail(ACCOUNTS, account["account_id"], str(exc))
+		# Accounts a person mapped by hand (one Plaid does not list as checking, savings or card).
+		for key, target in frappe.get_all(
+			"Kraal Account Mapping",
+			filters={
+				"integration": self.integration.name,
+				"key_type": mapping.PLAID_ACCOUNT,
+				"target_name": ("is", "set"),
+			},
+			fields=["external_key", "target_name"],
+			as_list=True,
+		):
+			bank_accounts.setdefault(key, target)
 		return mapping.PlaidContext(
 			company=company,
 			company_currency=frappe.get_cached_value("Company", company, "default_currency"),

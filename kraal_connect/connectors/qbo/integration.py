@@ -55,6 +55,7 @@ COUNTRY_ALIASES = {"usa": "United States", "uk": "United Kingdom"}
 class QboConnector(Connector):
 	vendor = VENDOR
 	entities = MIGRATION_ORDER
+	fetches_one = frozenset(QBO_ENTITIES)
 	mapping_targets = {
 		QBO_ACCOUNT: "Account",
 		ACCOUNT_GROUP: "Account",

@@ -55,6 +55,7 @@ VARIANT_LINK = re.compile(rf"^{PRODUCTS}:variant:(\d+)$")
 class ShopifyConnector(Connector):
 	vendor = "Shopify"
 	entities = streams.ENTITIES
+	fetches_one = frozenset(streams.ENTITIES)
 	mapping_targets = {
 		LOCATION_MAPPING: "Warehouse",
 		GATEWAY_MAPPING: "Account",

@@ -2,6 +2,7 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from kraal_connect.engine import failed_records
 from kraal_connect.engine.runner import enqueue_retry
 
 KEY_FIELDS = ("integration", "key_type", "external_key")
@@ -23,8 +24,11 @@ class KraalAccountMapping(Document):
 
 	def on_update(self):
 		"""A key filled in (or pointed elsewhere) books the records that failed waiting for it."""
-		if self.target_name and self.has_value_changed("target_name"):
-			enqueue_retry(self.integration, mapping=(self.key_type, self.external_key))
+		if not (self.target_name and self.has_value_changed("target_name")):
+			return
+		key = (self.key_type, self.external_key)
+		if failed_records.open_failures(self.integration, mapping=key):
+			enqueue_retry(self.integration, mapping=key)
 
 
 def on_doctype_update():
