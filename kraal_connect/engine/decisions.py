@@ -27,7 +27,9 @@ OUTCOME = {INSERT: "created", UPDATE: "updated", AMEND: "updated", CANCEL: "canc
 
 @dataclass(frozen=True)
 class Written:
-	"""The document a record's External Link points to, as far as the decision needs it."""
+	"""The document a record's External Link points to, as far as the decision needs it. The site
+	passes an object with these attributes that loads the document only when one is read; decide()
+	reads them in the order that asks least (the version before the document)."""
 
 	version: str  # the source version last written (DELETED once the source deleted it)
 	docstatus: int

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Any
 
 import frappe
@@ -92,32 +93,52 @@ def upsert(
 		# taken over, not duplicated.
 		_add_link(integration, external_type, external_id, existing, "")
 		link = find_link(integration, external_type, external_id)
-	current = frappe.get_doc(link.reference_doctype, link.reference_name) if link else None
+	written = LinkedDocument(link, None if cancel else mapped) if link else None
 	decision = decide(
 		version,
-		_written(link, current, None if cancel else mapped),
+		written,
 		cancel=cancel,
 		conflict_rule=conflict_rule,
-		lock_reasons=lambda: document_lock_reasons(current),
+		lock_reasons=lambda: document_lock_reasons(written.doc),
 		force=bool(frappe.flags.kraal_apply_source),
 	)
-	return _carry_out(decision, integration, external_type, external_id, version, link, current, mapped)
+	return _carry_out(decision, integration, external_type, external_id, version, written, mapped)
 
 
-def _written(link, current, mapped: dict | None) -> Written | None:
-	if link is None:
-		return None
-	changed = [] if mapped is None else differences(current.doctype, current.as_dict(), mapped, _schema)
-	return Written(
-		version=link.external_version or "",
-		docstatus=current.docstatus,
-		differences=tuple(changed),
-		changed_locally=_changed_since_sync(current, link),
-	)
+class LinkedDocument:
+	"""The document a link points to, as decide() reads it (engine/decisions.Written): loaded and
+	compared only when the decision gets that far, so an unchanged version costs one look-up."""
+
+	def __init__(self, link, mapped: dict | None):
+		self.link = link
+		self.mapped = mapped
+
+	@property
+	def version(self) -> str:
+		return self.link.external_version or ""
+
+	@cached_property
+	def doc(self):
+		return frappe.get_doc(self.link.reference_doctype, self.link.reference_name)
+
+	@property
+	def docstatus(self) -> int:
+		return self.doc.docstatus
+
+	@cached_property
+	def differences(self) -> tuple[str, ...]:
+		if self.mapped is None:
+			return ()
+		return tuple(differences(self.doc.doctype, self.doc.as_dict(), self.mapped, _schema))
+
+	@cached_property
+	def changed_locally(self) -> bool:
+		return _changed_since_sync(self.doc, self.link)
 
 
-def _carry_out(decision: Decision, integration, external_type, external_id, version, link, current, mapped):
+def _carry_out(decision: Decision, integration, external_type, external_id, version, written, mapped):
 	action = decision.action
+	current = written.doc if written and action != decisions.INSERT and action != decisions.SKIP else None
 	if action in (decisions.CONFLICT, decisions.LOCKED):
 		raise ConflictError(f"{current.doctype} {current.name}: {decision.reason}", holders=decision.holders)
 	if action == decisions.SKIP:
@@ -126,11 +147,11 @@ def _carry_out(decision: Decision, integration, external_type, external_id, vers
 		_add_link(integration, external_type, external_id, _insert(mapped), version)
 	elif action == decisions.CANCEL:
 		_undo(current)
-		_relink(link.name, current, version)
+		_relink(written.link.name, current, version)
 	elif action == decisions.RELINK:
-		_relink(link.name, current, version)
+		_relink(written.link.name, current, version)
 	else:
-		_relink(link.name, _update(current, mapped), version)
+		_relink(written.link.name, _update(current, mapped), version)
 	return decisions.OUTCOME[action]
 
 

@@ -94,3 +94,24 @@ def test_a_long_list_of_changed_fields_is_shortened():
 	many = tuple(f"field_{i}" for i in range(12))
 	reason = decide("v2", written(differences=many), lock_reasons=lambda: PAID).reason
 	assert "field_7 and 4 more" in reason
+
+
+class LoadsOnDemand:
+	"""Like the site's LinkedDocument: reading the document is what costs; the test counts it."""
+
+	def __init__(self, version):
+		self.version = version
+		self.loaded = []
+
+	def __getattr__(self, name):
+		self.loaded.append(name)
+		return {"docstatus": 1, "differences": (), "changed_locally": False}[name]
+
+
+def test_an_unchanged_version_is_decided_without_loading_the_document():
+	same = LoadsOnDemand("v1")
+	assert (decide("v1", same).action, same.loaded) == (d.SKIP, [])
+	gone = LoadsOnDemand(d.DELETED)
+	assert (decide("v2", gone, cancel=True).action, gone.loaded) == (d.SKIP, [])
+	bumped = LoadsOnDemand("v1")
+	assert (decide("v2", bumped).action, bumped.loaded) == (d.RELINK, ["docstatus", "differences"])
