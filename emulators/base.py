@@ -5,8 +5,10 @@ Control endpoints (all under /_emulator/):
                               "body": {...}, "headers": {...}, "times": 1 (0 = always),
                               "skip": 0 (let that many matching requests through first),
                               "delay": 0 (seconds to wait first; with no status the request is
-                              then answered normally)}
-  DELETE /_emulator/faults    remove all faults
+                              then answered normally),
+                              "hang": false (hold the request unanswered until the faults are
+                              cleared or the emulator stops: a vendor that never answers)}
+  DELETE /_emulator/faults    remove all faults and let held requests go
   GET    /_emulator/requests  the requests served so far: [{"method", "path"}]
   POST   /_emulator/reset     faults, request log and any emulator state back to the start
 """
@@ -14,7 +16,6 @@ Control endpoints (all under /_emulator/):
 import json
 import re
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,6 +65,7 @@ class Fault:
 	times: int = 1
 	skip: int = 0
 	delay: float = 0
+	hang: bool = False
 
 	def matches(self, request: Request) -> bool:
 		if self.method and self.method.upper() != request.method:
@@ -87,6 +89,9 @@ class Emulator:
 			raise FileNotFoundError(f"dataset directory {self.data_dir} does not exist")
 		self._lock = threading.Lock()
 		self._faults: list[Fault] = []
+		# Delayed and hanging requests wait on this; setting it lets them go, so that clearing the faults
+		# or stopping the server never waits for a client that has long given up.
+		self._release = threading.Event()
 		self.requests: list[dict] = []
 		self._compiled = [(m, re.compile(f"^{p}$"), getattr(self, h)) for m, p, h in self.routes]
 		self._server: ThreadingHTTPServer | None = None
@@ -107,6 +112,16 @@ class Emulator:
 	def clear_faults(self) -> None:
 		with self._lock:
 			self._faults.clear()
+			self._release.set()
+			self._release = threading.Event()
+
+	def _hold(self, fault: Fault) -> None:
+		with self._lock:
+			release = self._release
+		if fault.hang:
+			release.wait()
+		elif fault.delay:
+			release.wait(fault.delay)
 
 	def _take_fault(self, request: Request) -> Fault | None:
 		with self._lock:
@@ -131,8 +146,7 @@ class Emulator:
 			self.requests.append({"method": request.method, "path": request.path})
 		fault = self._take_fault(request)
 		if fault:
-			if fault.delay:
-				time.sleep(fault.delay)
+			self._hold(fault)
 			if fault.status is not None:
 				return Response(
 					fault.status, fault.body if fault.body is not None else "", dict(fault.headers)
@@ -184,6 +198,8 @@ class Emulator:
 
 	def stop(self) -> None:
 		if self._server:
+			# server_close() joins the handler threads: held requests must end first.
+			self.clear_faults()
 			self._server.shutdown()
 			self._server.server_close()
 			self._server = None
@@ -219,13 +235,16 @@ def _handler_for(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
 			except Exception as exc:  # an emulator bug must show as a 500, not a hung client
 				response = Response(500, {"error": f"emulator failure: {type(exc).__name__}: {exc}"})
 			payload, content_type = response.encoded()
-			self.send_response(response.status)
-			self.send_header("Content-Type", response.headers.pop("Content-Type", content_type))
-			self.send_header("Content-Length", str(len(payload)))
-			for name, value in response.headers.items():
-				self.send_header(name, value)
-			self.end_headers()
-			self.wfile.write(payload)
+			try:
+				self.send_response(response.status)
+				self.send_header("Content-Type", response.headers.pop("Content-Type", content_type))
+				self.send_header("Content-Length", str(len(payload)))
+				for name, value in response.headers.items():
+					self.send_header(name, value)
+				self.end_headers()
+				self.wfile.write(payload)
+			except (BrokenPipeError, ConnectionResetError):  # the client timed out and went away
+				self.close_connection = True
 
 		do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 

@@ -1,4 +1,12 @@
-"""A Plaid API emulator serving a dataset laid out as fixtures/plaid/README.md describes."""
+"""A Plaid API emulator serving a dataset laid out as fixtures/plaid/README.md describes.
+
+Control endpoints besides the base ones:
+  POST /_emulator/webhook                   {"url", "payload"}: POST the payload there, signed as Plaid signs
+  POST /_emulator/mutate_during_pagination  {"item_id", "times": 1}: the item's data changes under the
+                                            next /transactions/sync loop: its next call in the middle of a
+                                            loop (a cursor from a page with has_more) answers
+                                            TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION, as Plaid does
+"""
 
 import base64
 import hashlib
@@ -15,6 +23,10 @@ from emulators.base import Emulator, Request, Response
 
 ACCESS_PREFIX = "access-emulator-"
 PUBLIC_PREFIX = "public-emulator-"
+MUTATION_MESSAGE = (
+	"Underlying transaction data changed since last page was fetched. "
+	"Please restart pagination from last update."
+)
 
 
 def plaid_error(error_type: str, code: str, message: str, status: int = 400) -> Response:
@@ -29,6 +41,16 @@ def plaid_error(error_type: str, code: str, message: str, status: int = 400) -> 
 			"causes": [],
 		},
 	)
+
+
+def mutation_error() -> Response:
+	"""Plaid's answer when an item's transactions changed during a /transactions/sync loop (it has
+	nothing to show the user)."""
+	response = plaid_error(
+		"TRANSACTIONS_ERROR", "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION", MUTATION_MESSAGE
+	)
+	response.body["display_message"] = None
+	return response
 
 
 def _b64url(number: int) -> str:
@@ -50,6 +72,23 @@ class PlaidEmulator(Emulator):
 		super().__init__(data_dir)
 		self._signing_key = ec.generate_private_key(ec.SECP256R1())
 		self.key_id = uuid.uuid4().hex
+		self._mutations: dict[str, int] = {}
+
+	def reset_state(self) -> None:
+		with self._lock:
+			self._mutations.clear()
+
+	def mutate_during_pagination(self, item_id: str, times: int = 1) -> None:
+		"""The item's next `times` calls in the middle of a /transactions/sync loop find its data changed."""
+		with self._lock:
+			self._mutations[item_id] = times
+
+	def _mutated(self, item_id: str) -> bool:
+		with self._lock:
+			left = self._mutations.get(item_id, 0)
+			if left:
+				self._mutations[item_id] = left - 1
+			return bool(left)
 
 	# -- helpers ---------------------------------------------------------------------------------
 	def _item_dir(self, item_id: str) -> Path:
@@ -126,18 +165,24 @@ class PlaidEmulator(Emulator):
 		return error or Response(200, self.read_json("items", item_id, "accounts.json"))
 
 	def transactions_sync(self, request: Request) -> Response:
-		"""Captured /transactions/sync pages, in file-name order, chained by their next_cursor."""
+		"""Captured /transactions/sync pages, in file-name order, chained by their next_cursor. A call in
+		the middle of a loop meets the mutation that mutate_during_pagination armed, if any."""
 		body, item_id, error = self._item(request)
 		if error:
 			return error
-		pages = sorted((self._item_dir(item_id) / "transactions_sync").glob("*.json"))
+		pages = [
+			json.loads(p.read_text())
+			for p in sorted((self._item_dir(item_id) / "transactions_sync").glob("*.json"))
+		]
 		cursor = body.get("cursor") or ""
 		index = 0
 		if cursor:
-			cursors = [json.loads(p.read_text())["next_cursor"] for p in pages]
+			cursors = [page["next_cursor"] for page in pages]
 			if cursor not in cursors:
 				return plaid_error("INVALID_INPUT", "INVALID_FIELD", f"cursor {cursor!r} is not valid")
 			index = cursors.index(cursor) + 1
+			if pages[index - 1]["has_more"] and self._mutated(item_id):
+				return mutation_error()
 		if index >= len(pages):
 			return Response(
 				200,
@@ -150,7 +195,7 @@ class PlaidEmulator(Emulator):
 					"request_id": uuid.uuid4().hex[:12],
 				},
 			)
-		return Response(200, json.loads(pages[index].read_text()))
+		return Response(200, pages[index])
 
 	def verification_key_get(self, request: Request) -> Response:
 		body, error = self._authorised(request)
@@ -191,8 +236,13 @@ class PlaidEmulator(Emulator):
 		)
 
 	def control(self, request: Request) -> Response:
-		if (request.method, request.path) == ("POST", "/_emulator/webhook"):
+		action = (request.method, request.path)
+		if action == ("POST", "/_emulator/webhook"):
 			spec = request.json()
 			sent = self.send_webhook(spec["url"], spec["payload"])
 			return Response(200, {"status": sent.status_code, "body": sent.text})
+		if action == ("POST", "/_emulator/mutate_during_pagination"):
+			spec = request.json()
+			self.mutate_during_pagination(spec["item_id"], spec.get("times", 1))
+			return Response(200, {"ok": True})
 		return super().control(request)

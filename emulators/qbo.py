@@ -334,8 +334,13 @@ def matches(record: dict, condition: tuple[str, str, Any]) -> bool:
 
 
 def sort_key(value: Any) -> tuple:
+	"""Numbers, then times (as instants: their offsets may differ), then text."""
 	value = comparable(value) if value is not None else ""
-	return (0, value, "") if isinstance(value, Decimal) else (1, Decimal(0), str(value))
+	if isinstance(value, Decimal):
+		return (0, value, "")
+	if isinstance(value, datetime):
+		return (1, Decimal(str(value.timestamp())), "")
+	return (2, Decimal(0), str(value))
 
 
 class QboEmulator(Emulator):
@@ -735,7 +740,13 @@ class QboEmulator(Emulator):
 		except ValueError:
 			raise QboFault(2040, "Invalid Date", f"changedSince {since!r} is not a date-time") from None
 		if now() - changed_since > CDC_LOOKBACK:
-			raise QboFault(4001, "Invalid query", "changedSince cannot be more than 30 days in the past")
+			# Intuit's wording, as its users report it; the error code is the emulator's own.
+			raise QboFault(
+				4001,
+				"Invalid query",
+				f"Operation cdc with changedSince date {since} which is older than fixed days "
+				"is not supported.",
+			)
 		answers = []
 		with self._state:
 			for name in names.split(","):

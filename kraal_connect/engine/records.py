@@ -85,3 +85,7 @@ class Stream:
 	# Pure: vendor record + context -> an ERPNext document dict, a list of Targets, or None when
 	# nothing is booked for it.
 	map: Callable[[Mapping[str, Any], Any], Mapped]
+	# The vendor's cursor may only be resumed from where a pagination loop began (Plaid's
+	# /transactions/sync): the pages' documents are committed page by page, but the stored cursor
+	# moves only once the loop is read through, and pages read again are skipped through the links.
+	cursor_per_loop: bool = False

@@ -148,7 +148,8 @@ def sync_stream(
 				for change in page.changes:
 					apply_change(stream, change, store, context, stats)
 				stats.api_calls = caller.calls
-				store.checkpoint(stream.entity, page.next_cursor, stats)
+				looping = stream.cursor_per_loop and page.has_more
+				store.checkpoint(stream.entity, start if looping else page.next_cursor, stats)
 				break
 			except PageLost:
 				store.rollback()

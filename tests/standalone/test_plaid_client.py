@@ -3,10 +3,11 @@
 import json
 
 import pytest
+import requests
 
 from kraal_connect.connectors.plaid.client import PlaidApi
 from kraal_connect.connectors.plaid.streams import transactions_stream
-from kraal_connect.engine.errors import AuthenticationError, SyncError, TransientError
+from kraal_connect.engine.errors import AuthenticationError, PaginationRestart, SyncError, TransientError
 from kraal_connect.engine.retry import ApiCaller, RetryPolicy
 
 PLATYPUS = "access-emulator-item-platypus"
@@ -144,8 +145,22 @@ def test_unreachable_host_is_transient(plaid_emulator):
 	plaid_emulator.stop()
 	api = PlaidApi("client-id", "secret", base_url="http://127.0.0.1:9", timeout=2)
 	caller = ApiCaller(RetryPolicy(max_attempts=2), sleep=lambda s: None)
-	import requests
-
-	with pytest.raises(requests.ConnectionError):
+	with pytest.raises(TransientError, match="could not reach Plaid"):
 		caller(api.get_accounts, PLATYPUS)
 	assert caller.calls == 2
+
+
+def test_a_mutation_during_pagination_asks_for_a_restart_and_is_not_retried(api, plaid_emulator):
+	first = api.sync_transactions(PLATYPUS, None, 5)
+	answer = requests.post(
+		f"{plaid_emulator.url}/_emulator/mutate_during_pagination",
+		json={"item_id": "item-platypus"},
+		timeout=10,
+	)
+	assert answer.status_code == 200
+	assert api.sync_transactions(PLATYPUS, None, 5) == first  # a loop's first call is never mid-loop
+	caller = ApiCaller(sleep=lambda s: None)
+	with pytest.raises(PaginationRestart, match="TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION: Underlying"):
+		caller(api.sync_transactions, PLATYPUS, first["next_cursor"], 5)
+	assert caller.calls == 1
+	assert api.sync_transactions(PLATYPUS, first["next_cursor"], 5)["added"]  # once only

@@ -275,8 +275,25 @@ def test_cdc_reports_changes_and_deletions_since_a_time(qbo_api):
 		"Payment": [("153", "Deleted")],
 		"Vendor": [(created["Id"], "0")],
 	}
-	with pytest.raises(SyncError, match="30 days"):
+	with pytest.raises(SyncError, match="older than fixed days is not supported"):
 		qbo_api.cdc(["Invoice"], "2024-01-01T00:00:00+00:00")
+
+
+def test_changed_since_reads_the_latest_changes_first_a_page_at_a_time(qbo_api, qbo_emulator):
+	base = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=40)
+	customers = qbo_emulator.realms[REALM].records["Customer"]
+	for qbo_id, hours in (("1", 1), ("2", 2), ("3", 3)):
+		moment = base + timedelta(hours=hours)
+		if qbo_id == "3":  # the latest, in Pacific time: compared as text it would come first
+			moment = moment.astimezone(timezone(timedelta(hours=-8)))
+		customers[qbo_id]["MetaData"]["LastUpdatedTime"] = moment.isoformat()
+	rows, answered = qbo_api.changed_since("Customer", base, 1, 2)
+	assert [r["Id"] for r in rows] == ["3", "2"]
+	assert datetime.fromisoformat(answered) > base + timedelta(days=39)
+	rows, _ = qbo_api.changed_since("Customer", base, 3, 2)
+	assert [r["Id"] for r in rows] == ["1"]
+	later, _ = qbo_api.changed_since("Customer", base + timedelta(hours=2, seconds=1))
+	assert [r["Id"] for r in later] == ["3"]
 
 
 def test_batch_writes_and_retries_stale_updates_once(qbo_api, qbo_emulator):
@@ -370,6 +387,6 @@ def test_unreachable_host_is_retried_then_raised():
 	oauth = QboOAuth("client-id", "client-secret", REDIRECT_URI, base_url="http://127.0.0.1:9")
 	api = QboApi(oauth, REALM, Tokens("at", "rt"), timeout=2)
 	caller = ApiCaller(RetryPolicy(max_attempts=2), sleep=lambda s: None)
-	with pytest.raises(requests.ConnectionError):
+	with pytest.raises(TransientError, match="could not reach QuickBooks"):
 		caller(api.query, "Customer")
 	assert caller.calls == 2

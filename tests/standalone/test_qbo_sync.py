@@ -17,10 +17,13 @@ from kraal_connect.connectors.qbo.mapping import QboKey, QboPushContext
 from kraal_connect.connectors.qbo.streams import (
 	CDC_ENTITIES,
 	MIGRATION_ORDER,
+	CatchUp,
 	cdc_cursor,
+	cdc_reaches,
 	cdc_streams,
 	migration_streams,
 )
+from kraal_connect.engine.errors import SyncError
 from kraal_connect.engine.records import Ref
 from kraal_connect.engine.retry import ApiCaller
 from kraal_connect.engine.stats import RunStats
@@ -161,9 +164,9 @@ def test_a_second_migration_run_writes_nothing(qbo_api):
 	assert store.inserts == inserts
 
 
-def run_cdc(api, store) -> RunStats:
+def run_cdc(api, store, **options) -> RunStats:
 	stats = RunStats()
-	sync_streams(cdc_streams(api), store, ApiCaller(), CTX, stats)
+	sync_streams(cdc_streams(api, **options), store, ApiCaller(), CTX, stats)
 	return stats
 
 
@@ -260,3 +263,56 @@ def test_what_erpnext_pushed_comes_back_through_cdc_as_already_written(qbo_api):
 	stats = run_cdc(qbo_api, store)
 	assert (stats.counts["invoice"].fetched, stats.counts["invoice"].skipped) == (1, 1)
 	assert store.inserts == 0
+
+
+def test_cdc_is_trusted_29_days_back_a_day_short_of_intuits_30():
+	now = datetime(2026, 3, 31, 12, tzinfo=timezone.utc)
+	assert cdc_reaches(now - timedelta(days=28, hours=23), now)
+	assert not cdc_reaches(now - timedelta(days=29), now)
+	assert not cdc_reaches(now - timedelta(days=45), now)
+
+
+def test_a_catch_up_cursor_reads_back_and_a_garbled_one_is_an_error():
+	catch_up = CatchUp("2026-01-01T00:00:00+00:00", 1001, "2026-02-10T00:00:00+00:00")
+	assert CatchUp.parse("customer", catch_up.cursor) == catch_up
+	assert CatchUp.parse("customer", "2026-01-01T00:00:00+00:00") is None
+	with pytest.raises(SyncError, match="not a parallel-run cursor"):
+		CatchUp.parse("customer", '{"position": 3}')
+
+
+def test_a_cursor_beyond_cdcs_reach_is_caught_up_through_queries_and_cdc_goes_on(
+	qbo_api, qbo_emulator, caplog
+):
+	store = MemoryStore()
+	migrate(qbo_api, store)
+	now = datetime.now(timezone.utc).replace(microsecond=0)
+	store.cursors.update({entity: cdc_cursor(now - timedelta(days=40)) for entity in CDC_ENTITIES})
+	realm = qbo_emulator.realms[REALM]
+	for qbo_id, days in (("1", 35), ("2", 33), ("3", 31)):  # only a query still sees these changes
+		customer = realm.records["Customer"][qbo_id]
+		customer.update(SyncToken=str(int(customer["SyncToken"]) + 1), CompanyName=f"Renamed {qbo_id}")
+		customer["MetaData"]["LastUpdatedTime"] = (now - timedelta(days=days)).isoformat()
+		realm.changed[("Customer", qbo_id)] = now - timedelta(days=days)
+	qbo_api.update("Invoice", {"Id": "133", "SyncToken": "0", "PrivateNote": "chased twice"})
+	qbo_api.delete("Payment", "153", "0")  # a deletion only CDC reports
+	qbo_api.create("Vendor", {"DisplayName": "Wombat Wires"})
+	qbo_emulator.requests.clear()
+
+	stats = run_cdc(qbo_api, store, catch_up_page_size=2)
+	assert stats.status == "Success", stats.failures
+	changed = {
+		e: (c.created, c.updated, c.cancelled)
+		for e, c in stats.counts.items()
+		if c.created or c.updated or c.cancelled
+	}
+	assert changed == {"customer": (0, 3, 0), "vendor": (1, 0, 0), "invoice": (0, 1, 0), "payment": (0, 0, 1)}
+	paths = [r["path"] for r in qbo_emulator.requests]
+	assert paths.count(f"/v3/company/{REALM}/query") == len(CDC_ENTITIES) + 1  # customers: two pages
+	assert paths.count(f"/v3/company/{REALM}/cdc") == 1  # every stream goes on from the same time
+	assert all(store.cursors[e] >= cdc_cursor(now - timedelta(minutes=5)) for e in CDC_ENTITIES)
+	assert "Records deleted more than 28 days ago are not seen" in caplog.text
+
+	qbo_emulator.requests.clear()
+	again = run_cdc(qbo_api, store)
+	assert [r["path"] for r in qbo_emulator.requests] == [f"/v3/company/{REALM}/cdc"]
+	assert not any(c.created or c.updated or c.cancelled for c in again.counts.values())

@@ -1,11 +1,12 @@
 """Plaid through plaid-python 7.2.1 (ERPNext v15 pins it), with a configurable base URL."""
 
+import requests
 from plaid import Client
 from plaid.errors import PlaidError
 from plaid.internal.requester import post_request
 from plaid.internal.utils import urljoin
 
-from kraal_connect.engine.errors import AuthenticationError, SyncError, TransientError
+from kraal_connect.engine.errors import AuthenticationError, PaginationRestart, SyncError, TransientError
 
 API_VERSION = "2020-09-14"
 ENVIRONMENTS = ("sandbox", "production")
@@ -29,7 +30,10 @@ REAUTH_CODES = frozenset(
 	}
 )
 TRANSIENT_TYPES = frozenset({"RATE_LIMIT_EXCEEDED", "API_ERROR", "INSTITUTION_ERROR"})
-TRANSIENT_CODES = frozenset({"TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION", "PRODUCT_NOT_READY"})
+TRANSIENT_CODES = frozenset({"PRODUCT_NOT_READY"})
+# Plaid's data changed while /transactions/sync paged through it. Asking again with the same cursor
+# does not help: Plaid documents restarting the pagination loop from the cursor it began with.
+RESTART_CODES = frozenset({"TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION"})
 
 
 class _BaseUrlClient(Client):
@@ -53,13 +57,16 @@ def translate(exc: PlaidError) -> SyncError:
 	reason = exc.display_message or exc.message
 	if exc.code in REAUTH_CODES:
 		return AuthenticationError(f"{exc.code}: {reason}")
+	if exc.code in RESTART_CODES:
+		return PaginationRestart(f"{exc.code}: {reason}")
 	if exc.type in TRANSIENT_TYPES or exc.code in TRANSIENT_CODES:
 		return TransientError(f"{exc.code}: {reason}")
 	return SyncError(f"Plaid {exc.type} {exc.code}: {reason}")
 
 
 class PlaidApi:
-	"""The Plaid calls Kraal makes. Every call raises engine errors, never PlaidError."""
+	"""The Plaid calls Kraal makes. Every call raises engine errors, never PlaidError or requests'
+	errors; each times out after `timeout` seconds (plaid-python's own default is ten minutes)."""
 
 	def __init__(
 		self,
@@ -87,6 +94,8 @@ class PlaidApi:
 			return fn(*args)
 		except PlaidError as exc:
 			raise translate(exc) from None
+		except (requests.Timeout, requests.ConnectionError) as exc:
+			raise TransientError(f"network: could not reach Plaid ({type(exc).__name__})") from None
 
 	def _post(self, path: str, body: dict) -> dict:
 		return self._call(self.client.post, path, body)

@@ -19,4 +19,4 @@ def transactions_stream(api: PlaidApi, access_token: str, page_size: int = 500) 
 		]
 		return Page(changes, next_cursor=body["next_cursor"], has_more=bool(body["has_more"]))
 
-	return Stream(entity=TRANSACTIONS, fetch=fetch, map=bank_transaction)
+	return Stream(entity=TRANSACTIONS, fetch=fetch, map=bank_transaction, cursor_per_loop=True)

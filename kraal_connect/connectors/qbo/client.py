@@ -3,13 +3,17 @@
 Both libraries take their addresses from settings: intuit-oauth reads the OpenID discovery document
 of the environment, or of any URL given as the environment; python-quickbooks builds every call on
 its api_url_v3. A base URL (the emulator) replaces both.
+
+Neither library sets a timeout on its requests; both send them through a requests.Session that is
+ours to give (python-quickbooks' session attribute; intuit-oauth's AuthClient is itself the session),
+so each session here adds one to every call it makes.
 """
 
 import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import requests
@@ -60,6 +64,34 @@ class _AccessTokenRejected(Exception):
 	"""HTTP 401 from the accounting API: the access token expired or was revoked."""
 
 
+_NETWORK_ERRORS = (requests.Timeout, requests.ConnectionError)
+
+
+def _network_error(what: str, exc: Exception) -> TransientError:
+	return TransientError(f"network: could not reach {what} ({type(exc).__name__})")
+
+
+class _DefaultTimeout:
+	"""A requests.Session whose calls time out after self.timeout seconds unless told otherwise."""
+
+	timeout: float
+
+	def request(self, method, url, **kwargs):
+		kwargs.setdefault("timeout", self.timeout)
+		return super().request(method, url, **kwargs)
+
+
+class _AuthClient(_DefaultTimeout, AuthClient):
+	"""intuit-oauth's AuthClient reads the discovery document and calls the token endpoint through
+	itself (a requests.Session), with no timeout. It fetches Intuit's signing keys around the session,
+	without one too, but only to check an id_token, which Intuit sends for the openid scope alone and
+	Kraal asks for the accounting scope only."""
+
+	def __init__(self, *args, timeout: float, **kwargs):
+		self.timeout = timeout  # before AuthClient.__init__, which reads the discovery document
+		super().__init__(*args, **kwargs)
+
+
 def _decimal_default(value):
 	if isinstance(value, Decimal):
 		return float(value)
@@ -96,11 +128,12 @@ class QboOAuth:
 		redirect_uri: str,
 		environment: str = "sandbox",
 		base_url: str | None = None,
+		timeout: float = 60,
 	):
 		if environment not in ENVIRONMENTS:
 			raise ValueError(f"QuickBooks environment must be one of {ENVIRONMENTS}, not {environment!r}")
 		self.client_id, self.client_secret, self.redirect_uri = client_id, client_secret, redirect_uri
-		self.environment, self.base_url = environment, base_url
+		self.environment, self.base_url, self.timeout = environment, base_url, timeout
 		# AuthClient takes a discovery document URL in place of the environment name.
 		self.discovery = (
 			f"{base_url.rstrip('/')}/.well-known/openid_configuration" if base_url else environment
@@ -111,11 +144,17 @@ class QboOAuth:
 	def client(self) -> AuthClient:
 		if self._client is None:
 			try:
-				self._client = AuthClient(
-					self.client_id, self.client_secret, self.redirect_uri, self.discovery
+				self._client = _AuthClient(
+					self.client_id,
+					self.client_secret,
+					self.redirect_uri,
+					self.discovery,
+					timeout=self.timeout,
 				)
 			except AuthClientError as exc:
 				raise TransientError(f"Intuit's OpenID discovery answered {exc.status_code}") from None
+			except _NETWORK_ERRORS as exc:
+				raise _network_error("Intuit's OpenID discovery", exc) from None
 		return self._client
 
 	def authorization_url(self, state: str) -> str:
@@ -135,6 +174,8 @@ class QboOAuth:
 			fn(*args, **kwargs)
 		except AuthClientError as exc:
 			raise self._translate(exc) from None
+		except _NETWORK_ERRORS as exc:
+			raise _network_error("Intuit's token endpoint", exc) from None
 		return Tokens(
 			access_token=client.access_token,
 			refresh_token=client.refresh_token,
@@ -162,17 +203,13 @@ class QboOAuth:
 		return SyncError(f"Intuit's token endpoint answered {exc.status_code}: {error or 'no reason given'}")
 
 
-class _Session(requests.Session):
+class _Session(_DefaultTimeout, requests.Session):
 	"""What python-quickbooks wants of its session: request() and the current access token."""
 
 	def __init__(self, access_token: str, timeout: float):
 		super().__init__()
 		self.access_token = access_token
 		self.timeout = timeout
-
-	def request(self, method, url, **kwargs):
-		kwargs.setdefault("timeout", self.timeout)
-		return super().request(method, url, **kwargs)
 
 
 class _QuickBooks(QuickBooks):
@@ -197,7 +234,7 @@ class _QuickBooks(QuickBooks):
 
 class QboApi:
 	"""The QuickBooks calls Kraal makes for one company (realm), at the environment and base URL of
-	its QboOAuth. Every call raises engine errors.
+	its QboOAuth. Every call raises engine errors, and times out after `timeout` seconds.
 
 	An access token that QBO rejects is refreshed once and the call made again; the new tokens go to
 	on_tokens at once, so the site can store the rotated refresh token in the same transaction.
@@ -243,6 +280,8 @@ class QboApi:
 	def _translated(fn, *args, **kwargs):
 		try:
 			return fn(*args, **kwargs)
+		except _NETWORK_ERRORS as exc:
+			raise _network_error("QuickBooks", exc) from None
 		except QuickbooksException as exc:
 			detail = f"{exc.message} ({exc.detail})" if exc.detail else exc.message
 			if exc.error_code == STALE_OBJECT:
@@ -269,12 +308,25 @@ class QboApi:
 		where: str = "",
 	) -> list[dict]:
 		"""One page of SELECT * FROM <entity>; positions count from 1."""
+		body = self._select(entity, start_position, max_results, order_by, where)
+		return list(body["QueryResponse"].get(entity, []))
+
+	def changed_since(
+		self, entity: str, since: datetime, start_position: int = 1, max_results: int = MAX_RESULTS
+	) -> tuple[list[dict], str]:
+		"""One page of the records of an entity changed at or after a time, the latest change first,
+		and the time QBO answered: what stands in for change data capture further back than its 30
+		days. Deleted records are not in it."""
+		where = f"MetaData.LastUpdatedTime >= '{since.isoformat(timespec='seconds')}'"
+		body = self._select(entity, start_position, max_results, "MetaData.LastUpdatedTime DESC", where)
+		return list(body["QueryResponse"].get(entity, [])), body["time"]
+
+	def _select(self, entity: str, start_position: int, max_results: int, order_by: str, where: str) -> dict:
 		statement = f"SELECT * FROM {entity}"
 		if where:
 			statement += f" WHERE {where}"
 		statement += f" ORDERBY {order_by} STARTPOSITION {start_position} MAXRESULTS {max_results}"
-		body = self._call(self.qb.query, statement)
-		return list(body["QueryResponse"].get(entity, []))
+		return self._call(self.qb.query, statement)
 
 	def read(self, entity: str, qbo_id: str) -> dict:
 		return self._call(self.qb.get_single_object, entity, qbo_id)[entity]
