@@ -9,10 +9,11 @@ import frappe
 
 from kraal_connect.engine import pending
 from kraal_connect.engine.locks import integration_lock
+from kraal_connect.engine.redaction import redact
 from kraal_connect.engine.registry import connector_class
 from kraal_connect.engine.retry import ApiCaller
 from kraal_connect.engine.runner import RUNNABLE
-from kraal_connect.engine.stats import RunStats, redact
+from kraal_connect.engine.stats import RunStats
 from kraal_connect.engine.sync_log import SyncLog
 
 

@@ -7,6 +7,7 @@ quotes the first characters of a key). Each form is masked.
 
 import base64
 import re
+from functools import lru_cache
 from urllib.parse import quote, quote_plus
 
 MASK = "*****"
@@ -23,6 +24,7 @@ def redact(text: str, secrets: list[str]) -> str:
 	return pattern.sub(MASK, text) if pattern else text
 
 
+@lru_cache(maxsize=64)
 def _pattern(secrets: tuple[str, ...]) -> re.Pattern | None:
 	forms: set[str] = set()
 	for secret in secrets:

@@ -9,10 +9,11 @@ from frappe.utils import now_datetime
 from kraal_connect.engine import failed_records, pending
 from kraal_connect.engine.errors import AuthenticationError, PageLost
 from kraal_connect.engine.locks import integration_lock
+from kraal_connect.engine.redaction import redact
 from kraal_connect.engine.registry import connector_class
 from kraal_connect.engine.retry import ApiCaller
 from kraal_connect.engine.site_store import SiteStore
-from kraal_connect.engine.stats import RunStats, redact
+from kraal_connect.engine.stats import RunStats
 from kraal_connect.engine.sync import apply_change, failure_message, sync_streams
 from kraal_connect.engine.sync_log import SyncLog, close_interrupted
 

@@ -7,7 +7,8 @@ from frappe.utils import now_datetime
 from kraal_connect.engine import failed_records, writer
 from kraal_connect.engine.errors import PageLost
 from kraal_connect.engine.records import Change, Stream, Target, external_type
-from kraal_connect.engine.stats import RunStats, combined_outcome, redact
+from kraal_connect.engine.redaction import redact
+from kraal_connect.engine.stats import RunStats, combined_outcome
 from kraal_connect.engine.sync_log import SyncLog
 
 

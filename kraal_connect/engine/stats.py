@@ -98,11 +98,3 @@ class RunStats:
 		if self.fixed:
 			parts.append(f"{len(self.fixed)} record(s) that had failed before booked")
 		return "; ".join(parts) or "nothing to sync"
-
-
-def redact(text: str, secrets: list[str]) -> str:
-	"""Secrets never reach a log: any stored secret that turns up in a message is masked."""
-	for secret in secrets:
-		if secret and len(secret) >= 4:
-			text = text.replace(secret, "*****")
-	return text

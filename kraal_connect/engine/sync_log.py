@@ -1,7 +1,8 @@
 import frappe
 from frappe.utils import now_datetime
 
-from kraal_connect.engine.stats import RunStats, redact
+from kraal_connect.engine.redaction import redact
+from kraal_connect.engine.stats import RunStats
 
 # A run with more failed records than this keeps the first ones; the counts still hold them all.
 MAX_FAILURE_ROWS = 1000
