@@ -2,6 +2,9 @@
 
 from typing import Any
 
+import frappe
+
+from kraal_connect.engine.endpoints import check_endpoint
 from kraal_connect.engine.records import Change, Stream
 from kraal_connect.engine.retry import ApiCaller
 from kraal_connect.engine.stats import RunStats
@@ -14,6 +17,8 @@ class Connector:
 	# Kraal Account Mapping key type -> the DocType its keys map to; a record that misses a key of
 	# one of these types leaves an empty mapping row behind for a person to fill in.
 	mapping_targets: dict[str, str] = {}
+	# The vendor's own hosts: the only ones an integration's API Base URL may name.
+	api_hosts: tuple[str, ...] = ()
 	# Kraal Integration fields this vendor needs set, and their values when left empty.
 	defaults: dict[str, str] = {}
 	# Entities whose single record the vendor returns by its id (fetch_one): a failed record of these
@@ -21,6 +26,9 @@ class Connector:
 	fetches_one: frozenset[str] = frozenset()
 
 	def __init__(self, integration, caller: ApiCaller | None = None):
+		# Checked here too, not only when the form is saved: a value written past validation (a
+		# patch, a data import) must not carry the credentials to another host either.
+		check_api_base_url(self, integration.get("api_base_url"))
 		self.integration = integration
 		# Every vendor call of a run goes through it: retried when transient, and counted.
 		self.caller = caller or ApiCaller()
@@ -60,3 +68,9 @@ class Connector:
 	def test_connection(self) -> str:
 		"""A sentence for the user saying what the credentials reach."""
 		raise NotImplementedError
+
+
+def check_api_base_url(connector, url: str | None) -> None:
+	check_endpoint(
+		connector.vendor, connector.api_hosts, url, bool(frappe.conf.get("kraal_allow_custom_endpoints"))
+	)

@@ -12,6 +12,8 @@ import pytest
 
 frappe = pytest.importorskip("frappe")
 
+from frappe.installer import update_site_config  # noqa: E402
+
 from tests.bench.site_helpers import ensure_company  # noqa: E402
 from tests.plaid_fixtures import plaid_data, plaid_emulator  # noqa: E402, F401  (fixtures)
 
@@ -30,6 +32,10 @@ def _site() -> str:
 def site():
 	frappe.init(site=_site(), sites_path=os.getcwd())
 	frappe.connect()
+	# The tests point integrations at the local emulators, which only a site that says so allows.
+	if not frappe.conf.get("kraal_allow_custom_endpoints"):
+		update_site_config("kraal_allow_custom_endpoints", 1)
+		frappe.local.conf.kraal_allow_custom_endpoints = 1
 	frappe.set_user("Administrator")
 	ensure_company(COMPANY, ABBR)
 	frappe.db.commit()

@@ -35,6 +35,15 @@ class AmazonConnector(Connector):
 	vendor = "Amazon"
 	# Inventory and orders first: the catalog describes the listings they met in this run.
 	entities = (mapping.FBA_INVENTORY, mapping.ORDERS, mapping.CATALOG_ITEMS, mapping.SETTLEMENTS)
+	# The only hosts its API Base URL may name (engine/endpoints.py).
+	api_hosts = (
+		"sellingpartnerapi-na.amazon.com",
+		"sellingpartnerapi-eu.amazon.com",
+		"sellingpartnerapi-fe.amazon.com",
+		"sandbox.sellingpartnerapi-na.amazon.com",
+		"sandbox.sellingpartnerapi-eu.amazon.com",
+		"sandbox.sellingpartnerapi-fe.amazon.com",
+	)
 	mapping_targets = {
 		mapping.FEE_TYPE: "Account",
 		mapping.ORDER_CHARGE: "Account",

@@ -18,6 +18,8 @@ ACCOUNTS = "account"
 class PlaidConnector(Connector):
 	vendor = "Plaid"
 	entities = (TRANSACTIONS,)
+	# The only hosts its API Base URL may name (engine/endpoints.py).
+	api_hosts = ("sandbox.plaid.com", "development.plaid.com", "production.plaid.com")
 	mapping_targets = {mapping.PLAID_ACCOUNT: "Bank Account"}
 
 	@property

@@ -55,6 +55,8 @@ COUNTRY_ALIASES = {"usa": "United States", "uk": "United Kingdom"}
 class QboConnector(Connector):
 	vendor = VENDOR
 	entities = MIGRATION_ORDER
+	# The only hosts its API Base URL may name (engine/endpoints.py).
+	api_hosts = ("quickbooks.api.intuit.com", "sandbox-quickbooks.api.intuit.com")
 	fetches_one = frozenset(QBO_ENTITIES)
 	mapping_targets = {
 		QBO_ACCOUNT: "Account",
@@ -283,6 +285,12 @@ def sync_account_mappings(doc, qbo_accounts: Mapping[str, Mapping]) -> dict[str,
 			)
 		if target and target not in written.values():
 			mapped[qbo_id] = target
+	# An account QBO does not list (QBO's query leaves inactive accounts out, yet older items and
+	# transactions still point at them) has only the row a record that missed it left behind: its
+	# postings go where a person pointed that row.
+	for qbo_id, row in rows.items():
+		if qbo_id not in qbo_accounts and row.target_name:
+			mapped[qbo_id] = row.target_name
 	return mapped
 
 

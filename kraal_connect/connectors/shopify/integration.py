@@ -55,6 +55,8 @@ VARIANT_LINK = re.compile(rf"^{PRODUCTS}:variant:(\d+)$")
 class ShopifyConnector(Connector):
 	vendor = "Shopify"
 	entities = streams.ENTITIES
+	# The only hosts its API Base URL may name (engine/endpoints.py).
+	api_hosts = ("*.myshopify.com",)
 	fetches_one = frozenset(streams.ENTITIES)
 	mapping_targets = {
 		LOCATION_MAPPING: "Warehouse",

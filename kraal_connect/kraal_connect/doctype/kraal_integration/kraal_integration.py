@@ -1,10 +1,17 @@
+import frappe
 from frappe.model.document import Document
 
+from kraal_connect.engine.connector import check_api_base_url
+from kraal_connect.engine.endpoints import EndpointNotAllowed
 from kraal_connect.engine.registry import connector_class
 
 
 class KraalIntegration(Document):
 	def validate(self):
+		try:
+			check_api_base_url(connector_class(self.vendor), self.api_base_url)
+		except EndpointNotAllowed as exc:
+			frappe.throw(str(exc), title=frappe._("API Base URL"))
 		self.add_missing_entities()
 		for fieldname, value in connector_class(self.vendor).defaults.items():
 			if not self.get(fieldname):
