@@ -55,7 +55,8 @@ class NotFound(SyncError):
 
 
 def _error_parts(response: httpx.Response) -> tuple[str, str]:
-	"""(code, message) from SP-API's {"errors": [{code, message, details}]}, or what the body says."""
+	"""(code, message) from SP-API's {"errors": [{code, message, details}]}; any other body is never
+	quoted (it may echo what was sent), only the HTTP status is."""
 	try:
 		errors = response.json().get("errors") or [{}]
 		first = errors[0]
@@ -63,7 +64,7 @@ def _error_parts(response: httpx.Response) -> tuple[str, str]:
 		message = " ".join(p for p in (first.get("message"), first.get("details")) if p)
 		return code, message or response.reason_phrase
 	except (ValueError, AttributeError, IndexError):
-		return str(response.status_code), response.text[:200] or response.reason_phrase
+		return str(response.status_code), response.reason_phrase
 
 
 def throttle_delay(headers: httpx.Headers) -> float | None:

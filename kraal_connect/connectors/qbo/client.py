@@ -109,13 +109,17 @@ def _request_id(operation: str, entity: str, body) -> str:
 
 
 def _fault_text(response: requests.Response) -> str:
+	"""The messages of QuickBooks' Fault; any other body is never quoted (it may echo what was sent),
+	only the HTTP status is."""
 	try:
 		body = response.json()
 	except ValueError:
-		return response.text[:200]
-	fault = body.get("Fault") or body.get("fault") or {}
+		return f"HTTP {response.status_code}"
+	fault = (body.get("Fault") or body.get("fault") or {}) if isinstance(body, dict) else {}
 	errors = fault.get("Error") or fault.get("error") or []
-	return "; ".join(str(e.get("Message") or e.get("message")) for e in errors) or response.text[:200]
+	return (
+		"; ".join(str(e.get("Message") or e.get("message")) for e in errors) or f"HTTP {response.status_code}"
+	)
 
 
 class QboOAuth:
