@@ -6,6 +6,7 @@ from frappe.utils import now_datetime
 
 from kraal_connect.engine import failed_records
 from kraal_connect.engine.errors import AuthenticationError, SyncError
+from kraal_connect.engine.redaction import redact
 from kraal_connect.engine.registry import connector_class
 from kraal_connect.engine.retry import ApiCaller, RetryPolicy
 from kraal_connect.engine.runner import enqueue_retry
@@ -13,8 +14,20 @@ from kraal_connect.engine.scheduler import enqueue_sync
 
 
 def check_can_configure(integration: str):
+	"""Run, test and resolve: the integration's ordinary settings (Accounts Manager and up)."""
 	doc = frappe.get_doc("Kraal Integration", integration)
 	doc.check_permission("write")
+	return doc
+
+
+def check_can_manage_credentials(integration: str):
+	"""Connect, reconnect, or hand the vendor new tokens: only who may change the credential fields
+	(permlevel 1: System Manager, Kraal Connect Manager)."""
+	doc = check_can_configure(integration)
+	if not doc.has_permlevel_access_to("access_token", permission_type="write"):
+		raise frappe.PermissionError(
+			_("Only a Kraal Connect Manager may change the credentials of {0}").format(integration)
+		)
 	return doc
 
 
@@ -33,10 +46,11 @@ def test_connection(integration: str) -> str:
 	try:
 		return connector_class(doc.vendor)(doc, ApiCaller(RetryPolicy(max_attempts=2))).test_connection()
 	except AuthenticationError as exc:
-		doc.db_set({"status": "Needs Re-authentication", "status_reason": str(exc)})
-		frappe.throw(_("The credentials no longer work: {0}").format(exc))
+		reason = redact(str(exc), doc.secrets())
+		doc.db_set({"status": "Needs Re-authentication", "status_reason": reason})
+		frappe.throw(_("The credentials no longer work: {0}").format(reason))
 	except SyncError as exc:
-		frappe.throw(_("Connection failed: {0}").format(exc))
+		frappe.throw(_("Connection failed: {0}").format(redact(str(exc), doc.secrets())))
 
 
 @frappe.whitelist(methods=["POST"])
