@@ -73,6 +73,12 @@ def decide(
 		return Decision(SKIP)
 	if written.docstatus != 2 and not written.differences:
 		return Decision(RELINK)
+	# What holds a posted document is said first: a person's change on top of it does not free it.
+	if (
+		written.docstatus == 1
+		and (locked := _unless_locked(AMEND, written, lock_reasons, force)).action == LOCKED
+	):
+		return locked
 	if written.changed_locally and not force:
 		if conflict_rule == ERPNEXT_WINS:
 			return Decision(SKIP)  # the person's change is on its way to the vendor through its push
@@ -82,9 +88,7 @@ def decide(
 				"changed in ERPNext and at the source since the last sync; held for review "
 				f"(the source changed {_listed(written.differences)})",
 			)
-	if written.docstatus == 0:
-		return Decision(UPDATE)
-	return _unless_locked(AMEND, written, lock_reasons, force)
+	return Decision(UPDATE if written.docstatus == 0 else AMEND)
 
 
 def _unless_locked(action: str, written: Written, lock_reasons, force: bool) -> Decision:

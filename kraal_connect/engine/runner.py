@@ -204,14 +204,14 @@ def _run(doc, trigger: str, work: Callable) -> str:
 	except AuthenticationError as exc:
 		frappe.db.rollback()
 		log.reload()
-		outcome = ("Failed", "Needs Re-authentication", redact(str(exc), secrets))
+		outcome = ("Failed", "Needs Re-authentication", str(exc))
 	except Exception as exc:
 		frappe.db.rollback()
 		log.reload()
 		frappe.log_error(
 			title=f"Kraal sync of {doc.name} failed", message=redact(frappe.get_traceback(), secrets)
 		)
-		outcome = ("Failed", "Error", redact(f"{type(exc).__name__}: {exc}", secrets))
+		outcome = ("Failed", "Error", f"{type(exc).__name__}: {exc}")
 	else:
 		if stats.status == "Failed":
 			outcome = ("Failed", "Error", stats.failures[-1].message)
@@ -219,7 +219,8 @@ def _run(doc, trigger: str, work: Callable) -> str:
 			outcome = (stats.status, "Active", "")
 	stats.api_calls = caller.calls
 	_add_missing_mappings(doc, connector, stats)
-	_finish(doc, log, stats, *outcome)
+	log_status, status, reason = outcome
+	_finish(doc, log, stats, log_status, status, redact(reason, secrets))
 	return log.doc.name
 
 

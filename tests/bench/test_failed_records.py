@@ -104,7 +104,7 @@ def test_a_transaction_waiting_for_a_mapping_books_when_a_person_fills_it_in(ban
 	frappe.db.commit()
 	run_queued_retry(bank)
 
-	assert booked_transactions(bank)["stray-1"] == Decimal("5.25")
+	assert booked_transactions(bank)["stray-1"] == Decimal("-5.25")
 	assert cursor(bank) == cursor_before
 	log = latest_log(bank)
 	assert (log.trigger, [r.external_id for r in log.fixed]) == ("Retry", ["stray-1"])

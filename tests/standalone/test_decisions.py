@@ -77,6 +77,19 @@ def test_what_holds_a_submitted_document_keeps_it_and_says_why_and_what_changed(
 	)
 
 
+def test_what_holds_it_is_named_before_a_persons_change_on_top_of_it():
+	decision = decide(
+		"v2",
+		written(changed_locally=True),
+		conflict_rule=d.HOLD_FOR_REVIEW,
+		lock_reasons=lambda: ["Bank Transaction BT-1 is reconciled against Journal Entry JV-1"],
+	)
+	assert (decision.action, decision.reason.startswith("Bank Transaction BT-1 is reconciled")) == (
+		d.LOCKED,
+		True,
+	)
+
+
 def test_a_cancellation_at_the_source_is_held_too():
 	decision = decide("v2", written(), cancel=True, lock_reasons=lambda: PAID)
 	assert (decision.action, decision.reason.endswith("The source cancelled it; the document was kept")) == (
