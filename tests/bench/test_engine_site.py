@@ -127,3 +127,22 @@ def test_only_users_who_may_configure_integrations_can_act(two_banks):
 	finally:
 		frappe.set_user("Administrator")
 	assert queued(two_banks[0]) == 0
+
+
+def test_webhook_records_a_failed_run_left_behind_are_picked_up_by_the_cron(two_banks):
+	from kraal_connect.engine import pending
+	from kraal_connect.engine.runner import WEBHOOK, enqueue_waiting_webhook_records
+
+	platypus = two_banks[0]
+	pending.add(WEBHOOK, platypus, "transaction", "txn-left-behind")
+	try:
+		enqueue_waiting_webhook_records()
+		frappe.db.commit()  # the cron's job commits; the enqueue waits for it
+		job_id = f"{frappe.local.site}::kraal_{WEBHOOK}::{platypus}::transaction"
+		assert get_queue("long").job_ids.count(job_id) == 1
+		assert queued(two_banks[1]) == 0
+	finally:
+		pending.done(WEBHOOK, platypus, "transaction", ["txn-left-behind"])
+		job = get_job(f"kraal_{WEBHOOK}::{platypus}::transaction")
+		if job:
+			job.delete()

@@ -85,3 +85,43 @@ def test_movements_shopify_cannot_see_are_not_pushed(erpnext_holds_stock, shopif
 	assert pending.waiting(PUSH, integration, INVENTORY_PUSH) == []
 	assert latest_log(integration).trigger == "Manual"
 	assert shopify_store.emulator.inventory_changes == {}
+
+
+def test_a_change_rolled_back_is_never_queued(erpnext_holds_stock):
+	integration, _ = erpnext_holds_stock
+	entry = frappe.get_doc(
+		{
+			"doctype": "Stock Entry",
+			"company": COMPANY,
+			"stock_entry_type": "Material Receipt",
+			"items": [
+				{
+					"item_code": "TEE-S-BLK",
+					"t_warehouse": f"Main Warehouse - {ABBR}",
+					"qty": 3,
+					"basic_rate": 8,
+				}
+			],
+		}
+	)
+	entry.insert()
+	entry.submit()
+	assert pending.waiting(PUSH, integration, INVENTORY_PUSH) == []  # not before the commit
+	frappe.db.rollback()
+	assert pending.waiting(PUSH, integration, INVENTORY_PUSH) == []
+	assert not get_job(f"kraal_{PUSH}::{integration}::{INVENTORY_PUSH}")
+
+
+def test_a_push_waits_while_the_store_needs_reauthentication(erpnext_holds_stock, shopify_store):
+	integration, entries = erpnext_holds_stock
+	entries.append(receive("TEE-S-BLK", f"Main Warehouse - {ABBR}", 4))
+	frappe.db.set_value("Kraal Integration", integration, "status", "Needs Re-authentication")
+	frappe.db.commit()
+	assert push_pending(integration, INVENTORY_PUSH) is None
+	assert pending.waiting(PUSH, integration, INVENTORY_PUSH) == ["TEE-S-BLK"]
+	assert available(shopify_store.emulator, TEE_AT_MAIN) is None
+
+	frappe.db.set_value("Kraal Integration", integration, "status", "Active")
+	frappe.db.commit()
+	assert frappe.get_doc("Kraal Sync Log", push_pending(integration, INVENTORY_PUSH)).status == "Success"
+	assert available(shopify_store.emulator, TEE_AT_MAIN) == 4
