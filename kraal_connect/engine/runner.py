@@ -85,7 +85,8 @@ def retry_failures(
 			return None  # booked or dismissed since it was asked for
 
 		def retry(connector, context, store, caller, stats):
-			retry_open_failures(connector, context, store, caller, stats, failures, mapping)
+			streams = _enabled_streams(connector)
+			retry_open_failures(connector, context, store, caller, stats, streams, failures, mapping)
 
 		frappe.flags.kraal_apply_source = apply_source
 		try:
@@ -104,13 +105,10 @@ def enqueue_retry(integration: str, **kwargs) -> None:
 	)
 
 
-def retry_open_failures(
-	connector, context, store, caller, stats, names=None, mapping=None, entities=None
-) -> None:
-	"""Each open failed record of the enabled entities (or of these), masters first, read fresh from
-	the vendor where it can return one record, else as it was received; a booked one is fixed by
-	this run."""
-	streams = {s.entity: s for s in _enabled_streams(connector) if entities is None or s.entity in entities}
+def retry_open_failures(connector, context, store, caller, stats, streams, names=None, mapping=None) -> None:
+	"""Each open failed record of these streams' entities, masters first, read fresh from the vendor
+	where it can return one record, else as it was received; a booked one is fixed by this run."""
+	streams = {s.entity: s for s in streams}
 	order = [e for e in connector.entities if e in streams]
 	rows = [
 		row
@@ -176,11 +174,10 @@ def _sync_enabled_streams(connector, context, store, caller, stats) -> None:
 	return one by one, from the record as received, after the stream, which may have brought a
 	newer version of them (Plaid reports a corrected transaction as modified)."""
 	streams = _enabled_streams(connector)
-	fetched = {s.entity for s in streams if s.entity in connector.fetches_one}
-	retry_open_failures(connector, context, store, caller, stats, entities=fetched)
+	fetched = [s for s in streams if s.entity in connector.fetches_one]
+	retry_open_failures(connector, context, store, caller, stats, fetched)
 	sync_streams(streams, store, caller, context, stats, on_page=_progress(connector.integration, streams))
-	stored = {s.entity for s in streams} - fetched
-	retry_open_failures(connector, context, store, caller, stats, entities=stored)
+	retry_open_failures(connector, context, store, caller, stats, [s for s in streams if s not in fetched])
 
 
 def _enabled_streams(connector) -> list:
