@@ -13,7 +13,9 @@ import pytest
 import requests
 
 from emulators.qbo import QboEmulator
+from kraal_connect.connectors.qbo.client import QboApi, QboOAuth, Tokens
 from kraal_connect.connectors.qbo.oauth import authorization_url, callback
+from kraal_connect.engine.runner import run_integration
 from tests.bench import site_helpers
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "qbo"
@@ -59,6 +61,29 @@ def qbo_integration(qbo_company, qbo_emulator, by_hand):
 	name = connect(qbo_emulator.url)
 	yield name
 	purge_integration(name, also=tuple(by_hand))
+
+
+@pytest.fixture
+def parallel_run(qbo_integration):
+	"""A migrated company, switched to the parallel run."""
+	run_integration(qbo_integration, "Manual")
+	assert site_helpers.latest_log(qbo_integration).status == "Success"
+	set_mode(qbo_integration, "Parallel-run")
+	return qbo_integration
+
+
+def set_mode(integration: str, mode: str, **fields) -> None:
+	doc = frappe.get_doc("Kraal Integration", integration)
+	doc.update({"qbo_mode": mode, **fields})
+	doc.save()
+	frappe.db.commit()
+
+
+def source(integration: str, emulator: QboEmulator) -> QboApi:
+	"""QBO as its own users change it: the accounting API with the integration's access token."""
+	doc = frappe.get_doc("Kraal Integration", integration)
+	oauth = QboOAuth("someone", "else", "https://example.invalid/cb", base_url=emulator.url)
+	return QboApi(oauth, REALM, Tokens(doc.get_password("access_token"), ""), timeout=10)
 
 
 def connect(emulator_url: str, company: str = COMPANY, **fields) -> str:

@@ -1,5 +1,10 @@
 """Migrating a whole QuickBooks company into ERPNext, and proving the books match."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import date
 from decimal import Decimal
 
@@ -9,13 +14,16 @@ from erpnext.stock.doctype.repost_item_valuation.repost_item_valuation import re
 
 from kraal_connect.connectors.qbo.integration import ensure_fiscal_years
 from kraal_connect.connectors.qbo.reconciliation import reconcile, reconcile_books
+from kraal_connect.engine.locks import lock_name
 from kraal_connect.engine.runner import run_integration
 from kraal_connect.kraal_connect.report.quickbooks_reconciliation.quickbooks_reconciliation import execute
 from tests.bench.qbo_helpers import (
 	ABBR,
 	COMPANY,
+	LINK,
 	REALM,
 	delete_fiscal_years_of,
+	gl_balances,
 	linked,
 	source_records,
 )
@@ -198,6 +206,33 @@ def test_a_second_run_creates_nothing_even_from_the_start(qbo_integration, qbo_e
 	assert frappe.db.count("Kraal External Link", {"integration": qbo_integration}) == written
 
 
+def test_every_record_read_again_at_a_new_version_writes_nothing(qbo_integration):
+	"""Each document holds what its record maps to, compared by value: QBO bumping every SyncToken
+	without a change that books amends nothing, holds nothing (most of it is paid) and moves no GL."""
+	run_integration(qbo_integration, "Manual")
+	books = gl_balances(COMPANY)
+	documents = frappe.get_all(
+		LINK, filters={"integration": qbo_integration}, fields=["reference_doctype", "reference_name"]
+	)
+	frappe.db.set_value(LINK, {"integration": qbo_integration}, "external_version", "before")
+	frappe.db.set_value("Kraal Integration Entity", {"parent": qbo_integration}, "cursor", "")
+	frappe.db.commit()
+
+	run_integration(qbo_integration, "Manual")
+	log = latest_log(qbo_integration)
+	assert log.status == "Success", [(f.entity, f.external_id, f.message) for f in log.failures]
+	assert counts(log) == {entity: (c[0], 0, 0, 0, c[0], 0) for entity, c in MIGRATED.items()}
+	assert (
+		frappe.get_all(
+			LINK, filters={"integration": qbo_integration}, fields=["reference_doctype", "reference_name"]
+		)
+		== documents
+	)
+	# Each link learnt its record's version, so the next run skips it without comparing.
+	assert not frappe.db.exists(LINK, {"integration": qbo_integration, "external_version": "before"})
+	assert gl_balances(COMPANY) == books
+
+
 def test_an_account_mapped_onto_an_existing_one_is_not_created(qbo_integration):
 	"""The mapping rows exist from the moment of connecting, before any transaction comes over."""
 	rent = frappe.db.get_value(
@@ -244,6 +279,148 @@ def test_a_malformed_record_fails_alone_and_the_result_lists_it(qbo_integration,
 	_, _, message, _, summary = execute({"integration": qbo_integration, "as_of_date": "2024-12-31"})
 	assert "JournalEntry 171" in message
 	assert [s["value"] for s in summary[:3]] == ["Differences Found", 2, 1]
+
+	# Someone corrects it in QuickBooks: the next run reads it fresh by its id before any stream, books
+	# it and names it fixed; the journal stream's cursor, past it already, stays where it was.
+	failure = frappe.get_doc("Kraal Failed Record", {"integration": qbo_integration, "external_id": "171"})
+	assert (failure.entity, failure.status, failure.kind, failure.attempts) == (
+		"journal_entry",
+		"Open",
+		"Error",
+		1,
+	)
+	cursor = frappe.db.get_value(
+		"Kraal Integration Entity", {"parent": qbo_integration, "entity": "journal_entry"}, "cursor"
+	)
+	journal["Line"][0]["JournalEntryLineDetail"]["PostingType"] = "Debit"
+	journal["SyncToken"] = "1"
+	run_integration(qbo_integration, "Manual")
+	log = latest_log(qbo_integration)
+	assert (log.status, [(r.entity, r.external_id, r.failed_record) for r in log.fixed]) == (
+		"Success",
+		[("journal_entry", "171", failure.name)],
+	)
+	assert linked(qbo_integration, "journal_entry", "171").total_debit == 12000
+	assert (
+		frappe.db.get_value(
+			"Kraal Integration Entity", {"parent": qbo_integration, "entity": "journal_entry"}, "cursor"
+		)
+		== cursor
+	)
+	assert reconcile(qbo_integration, "2024-12-31") == {
+		"migration_status": "Complete",
+		"as_of_date": "2024-12-31",
+		"differing_accounts": 0,
+		"failed_records": 0,
+	}
+
+
+# A worker that runs the integration and, once it has written the Nth record of an entity (its page not
+# yet committed), leaves a marker and hangs there, to be killed.
+HANGING_WORKER = """
+import sys, time, frappe
+from kraal_connect.engine.site_store import SiteStore
+
+site, integration, entity, after, marker = sys.argv[1:]
+write, written = SiteStore.write, []
+
+def write_then_hang(self, stream, change, targets):
+	outcome = write(self, stream, change, targets)
+	if stream.entity == entity:
+		written.append(change.external_id)
+		if len(written) == int(after):
+			with open(marker, "w") as f:
+				f.write(",".join(written))
+			time.sleep(600)
+	return outcome
+
+SiteStore.write = write_then_hang
+frappe.init(site=site, sites_path=".")
+frappe.connect()
+from kraal_connect.engine.runner import run_integration
+run_integration(integration, "Manual")
+"""
+# QBO entity -> the ERPNext documents its records book (a sales receipt: its invoice and its payment).
+BOOKS = {
+	"Sales Invoice": ("Invoice", "CreditMemo", "SalesReceipt"),
+	"Purchase Invoice": ("Bill", "VendorCredit"),
+	"Payment Entry": ("Payment", "BillPayment", "SalesReceipt"),
+	"Journal Entry": ("Deposit", "Transfer", "JournalEntry"),
+}
+
+
+def test_a_run_killed_in_the_middle_of_a_page_resumes_to_exact_parity(qbo_integration, qbo_data, tmp_path):
+	"""Killed after writing two of the four payments, before their page committed: payments settle
+	invoices (outstanding amounts, the payment ledger), and all of it is undone with the page."""
+	marker = tmp_path / "hung"
+	worker = subprocess.Popen(
+		[
+			sys.executable,
+			"-c",
+			HANGING_WORKER,
+			frappe.local.site,
+			qbo_integration,
+			"payment",
+			"2",
+			str(marker),
+		],
+		cwd=os.getcwd(),
+	)
+	try:
+		deadline = time.monotonic() + 300
+		while not marker.exists() and worker.poll() is None and time.monotonic() < deadline:
+			time.sleep(0.5)
+		assert marker.read_text() == "150,151", "the worker never reached the payments"
+	finally:
+		worker.send_signal(signal.SIGKILL)
+		worker.wait()
+	frappe.db.rollback()  # a fresh snapshot of what the worker committed
+	for _ in range(60):  # MariaDB frees the dead connection's lock once it sees it closed
+		if frappe.db.sql("select is_free_lock(%s)", lock_name(qbo_integration))[0][0]:
+			break
+		time.sleep(0.5)
+
+	cursors = {
+		row.entity: row.cursor for row in frappe.get_doc("Kraal Integration", qbo_integration).entities
+	}
+	assert cursors["credit_memo"] == "2" and not cursors["payment"]
+	assert frappe.db.count(LINK, {"integration": qbo_integration, "external_type": "payment"}) == 0
+	assert linked(qbo_integration, "invoice", "130").outstanding_amount == 1714.5  # the payment undone
+	assert frappe.db.get_value("Kraal Sync Log", {"integration": qbo_integration}, "status") == "Running"
+
+	run_integration(qbo_integration, "Manual")
+	log = latest_log(qbo_integration)
+	assert log.status == "Success", [(f.entity, f.external_id, f.message) for f in log.failures]
+	resumed = {entity: c for entity, c in counts(log).items() if c[0]}
+	assert resumed == {
+		entity: MIGRATED[entity]
+		for entity in ("payment", "bill_payment", "deposit", "transfer", "journal_entry")
+	}
+	statuses = frappe.get_all(
+		"Kraal Sync Log", filters={"integration": qbo_integration}, order_by="creation", pluck="status"
+	)
+	assert statuses == ["Failed", "Success"]
+
+	# Each QBO record once, and nothing missing: the records each entity's links name (a record's
+	# documents are linked as "<entity>" and "<entity>:<key>"), and the documents of each doctype.
+	links = frappe.get_all(
+		LINK,
+		filters={"integration": qbo_integration},
+		fields=["external_type", "external_id", "reference_doctype", "reference_name"],
+	)
+	for entity, migrated in MIGRATED.items():
+		records = {ln.external_id for ln in links if ln.external_type.partition(":")[0] == entity}
+		assert len(records) == migrated[1], entity  # one a record that books
+	assert all(frappe.db.exists(ln.reference_doctype, ln.reference_name) for ln in links)
+	for doctype, entities in BOOKS.items():
+		expected = sum(len(source_records(qbo_data, e)) for e in entities)
+		assert frappe.db.count(doctype, {"company": COMPANY}) == expected, doctype
+		assert frappe.db.count(doctype, {"company": COMPANY, "docstatus": 1}) == expected, doctype
+	# The replay wrote, it did not cancel and book again.
+	assert frappe.db.count("GL Entry", {"company": COMPANY, "is_cancelled": 1}) == 0
+	assert linked(qbo_integration, "invoice", "130").outstanding_amount == 0
+	assert reconcile_books(qbo_integration, "2024-12-31").differences == []
+	assert reconcile(qbo_integration, "2024-12-31")["migration_status"] == "Complete"
 
 
 def test_fiscal_years_the_history_needs_are_created_for_the_company(qbo_company):

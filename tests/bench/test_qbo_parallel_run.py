@@ -5,54 +5,25 @@ import json
 from contextlib import contextmanager
 
 import frappe
-import pytest
 import requests
 from frappe.utils import today
 from frappe.utils.background_jobs import get_job
 from werkzeug.test import EnvironBuilder
 
-from emulators.qbo import QboEmulator
-from kraal_connect.connectors.qbo.client import QboApi, QboOAuth, Tokens
+from kraal_connect.connectors.qbo.client import QboApi
 from kraal_connect.connectors.qbo.oauth import callback, webhook
 from kraal_connect.connectors.qbo.reconciliation import reconcile_books
 from kraal_connect.engine import pending
 from kraal_connect.engine.locks import lock_name
 from kraal_connect.engine.outbound import PUSH, enqueue_waiting_pushes, push_pending
 from kraal_connect.engine.runner import run_integration
-from tests.bench.qbo_helpers import (
-	COMPANY,
-	REALM,
-	linked,
-)
+from tests.bench.qbo_helpers import COMPANY, REALM, linked, set_mode, source
 from tests.bench.site_helpers import another_connection, counts, latest_log
 
 pytest_plugins = ["tests.bench.qbo_helpers"]
 
 CHANNEL = "documents"
 ACME, CONSULTING = "1", "1"  # QBO ids of a customer and a service item
-
-
-@pytest.fixture
-def parallel_run(qbo_integration):
-	"""A migrated company, switched to the parallel run."""
-	run_integration(qbo_integration, "Manual")
-	assert latest_log(qbo_integration).status == "Success"
-	set_mode(qbo_integration, "Parallel-run")
-	return qbo_integration
-
-
-def set_mode(integration: str, mode: str, **fields) -> None:
-	doc = frappe.get_doc("Kraal Integration", integration)
-	doc.update({"qbo_mode": mode, **fields})
-	doc.save()
-	frappe.db.commit()
-
-
-def source(integration: str, emulator: QboEmulator) -> QboApi:
-	"""QBO as its own users change it: the accounting API with the integration's access token."""
-	doc = frappe.get_doc("Kraal Integration", integration)
-	oauth = QboOAuth("someone", "else", "https://example.invalid/cb", base_url=emulator.url)
-	return QboApi(oauth, REALM, Tokens(doc.get_password("access_token"), ""), timeout=10)
 
 
 def sales_invoice(customer: str, item_code: str, qty: float, rate: float):
@@ -72,26 +43,41 @@ def sales_invoice(customer: str, item_code: str, qty: float, rate: float):
 	return invoice
 
 
-def test_cdc_updates_cancels_and_creates_exactly_what_changed_at_the_source(parallel_run, qbo_emulator):
-	qbo = source(parallel_run, qbo_emulator)
-	edited = qbo.update("Invoice", {"Id": "132", "SyncToken": "0", "PrivateNote": "Lieferschein 7"})
-	qbo.delete("Invoice", "131", "0")
-	new = qbo.create(
+def consulting_invoice(qbo: QboApi, number: str, hours: int) -> dict:
+	"""An invoice made in QuickBooks during the parallel run, with nothing paid on it."""
+	return qbo.create(
 		"Invoice",
 		{
+			"DocNumber": number,
 			"CustomerRef": {"value": ACME},
 			"TxnDate": today(),
 			"Line": [
 				{
 					"DetailType": "SalesItemLineDetail",
-					"Amount": 450,
-					"SalesItemLineDetail": {"ItemRef": {"value": CONSULTING}, "Qty": 3, "UnitPrice": 150},
+					"Amount": 150 * hours,
+					"SalesItemLineDetail": {"ItemRef": {"value": CONSULTING}, "Qty": hours, "UnitPrice": 150},
 				}
 			],
 		},
 	)
-	before = linked(parallel_run, "invoice", "132")
-	deleted = linked(parallel_run, "invoice", "131")
+
+
+def test_cdc_updates_cancels_and_creates_exactly_what_changed_at_the_source(parallel_run, qbo_emulator):
+	# Invoices nothing paid: a change to a paid one is held instead (test_qbo_failed_records.py).
+	qbo = source(parallel_run, qbo_emulator)
+	to_edit, to_delete = consulting_invoice(qbo, "1005", 2), consulting_invoice(qbo, "1006", 1)
+	run_integration(parallel_run, "Manual")
+	assert {e: c for e, c in counts(latest_log(parallel_run)).items() if c[0]} == {
+		"invoice": (2, 2, 0, 0, 0, 0)
+	}
+	before = linked(parallel_run, "invoice", to_edit["Id"])
+	deleted = linked(parallel_run, "invoice", to_delete["Id"])
+
+	edited = qbo.update(
+		"Invoice", {"Id": to_edit["Id"], "SyncToken": to_edit["SyncToken"], "PrivateNote": "Lieferschein 7"}
+	)
+	new = consulting_invoice(qbo, "1007", 3)
+	qbo.delete("Invoice", to_delete["Id"], to_delete["SyncToken"])
 
 	run_integration(parallel_run, "Manual")
 	log = latest_log(parallel_run)
@@ -99,9 +85,9 @@ def test_cdc_updates_cancels_and_creates_exactly_what_changed_at_the_source(para
 	changed = {entity: c for entity, c in counts(log).items() if c[0]}
 	assert changed == {"invoice": (3, 1, 1, 1, 0, 0)}
 
-	amended = linked(parallel_run, "invoice", "132")
-	assert (amended.amended_from, amended.docstatus) == (before.name, 1)
-	assert amended.remarks == "QuickBooks Invoice 1004: Lieferschein 7"
+	amended = linked(parallel_run, "invoice", to_edit["Id"])
+	assert (amended.amended_from, amended.docstatus, amended.grand_total) == (before.name, 1, 300)
+	assert amended.remarks == "QuickBooks Invoice 1005: Lieferschein 7"
 	assert frappe.db.get_value("Sales Invoice", before.name, "docstatus") == 2
 	assert (
 		frappe.db.get_value("Kraal External Link", {"reference_name": amended.name}, "external_version")
@@ -230,8 +216,14 @@ def test_a_new_customer_goes_to_qbo_before_the_invoice_that_names_it(parallel_ru
 def test_both_sides_changed_is_held_for_review_and_listed(parallel_run, qbo_emulator):
 	set_mode(parallel_run, "Parallel-run", conflict_rule="Hold for Review")
 	qbo = source(parallel_run, qbo_emulator)
-	qbo.update("Invoice", {"Id": "132", "SyncToken": "0", "PrivateNote": "changed in QuickBooks"})
-	invoice = linked(parallel_run, "invoice", "132")
+	# Unpaid: what holds a paid invoice is named before a person's change (test_qbo_failed_records.py).
+	record = consulting_invoice(qbo, "1005", 2)
+	run_integration(parallel_run, "Manual")
+	qbo.update(
+		"Invoice",
+		{"Id": record["Id"], "SyncToken": record["SyncToken"], "PrivateNote": "changed in QuickBooks"},
+	)
+	invoice = linked(parallel_run, "invoice", record["Id"])
 	invoice.po_no = "changed in ERPNext"  # a person edits it on the form (allowed on submit)
 	invoice.save()
 	frappe.db.commit()
@@ -239,12 +231,21 @@ def test_both_sides_changed_is_held_for_review_and_listed(parallel_run, qbo_emul
 	run_integration(parallel_run, "Manual")
 	log = latest_log(parallel_run)
 	assert log.status == "Partial"
-	assert [(f.entity, f.external_id, f.kind) for f in log.failures] == [("invoice", "132", "Conflict")]
-	assert "held for review" in log.failures[0].message
-	assert frappe.db.get_value("Sales Invoice", invoice.name, ["docstatus", "po_no"]) == (
+	assert [(f.entity, f.external_id, f.kind, f.message) for f in log.failures] == [
+		(
+			"invoice",
+			record["Id"],
+			"Conflict",
+			f"Sales Invoice {invoice.name}: changed in ERPNext and at the source since the last sync; "
+			"held for review (the source changed remarks)",
+		)
+	]
+	assert frappe.db.get_value("Sales Invoice", invoice.name, ["docstatus", "po_no", "remarks"]) == (
 		1,
 		"changed in ERPNext",
+		"QuickBooks Invoice 1005",
 	)
+	assert linked(parallel_run, "invoice", record["Id"]).name == invoice.name
 
 
 def test_the_cut_over_stops_both_directions_and_keeps_the_links(parallel_run, qbo_emulator, by_hand):

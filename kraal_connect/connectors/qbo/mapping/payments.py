@@ -72,6 +72,8 @@ def payment_entry(
 		"reference_no": reference_no or f"QuickBooks {QBO_ENTITIES[entity]} {record.get('Id')}",
 		"reference_date": posting_date,
 		"remarks": remarks_of(entity, record),
+		# Else ERPNext writes remarks of its own over QBO's, and every re-read finds them changed.
+		"custom_remarks": 1,
 	}
 	if payment_type == "Receive":
 		doc.update(

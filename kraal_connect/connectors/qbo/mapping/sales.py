@@ -52,6 +52,11 @@ def _sales_invoice(record: Mapping[str, Any], ctx: QboContext, entity: str) -> d
 		"debit_to": debit_to,
 		**invoice_fields(record, ctx, entity, items, tax_rows(record, ctx, label, sign)),
 	}
+	if not is_return:
+		# ERPNext gives a sale the customer's payment terms whatever the invoice says, and moves its
+		# due date to theirs (a sales receipt has no DueDate, an invoice's may differ from the terms);
+		# one instalment on QBO's date keeps it, so a re-read of the same record finds nothing changed.
+		doc["payment_schedule"] = [{"due_date": doc["due_date"], "invoice_portion": 100}]
 	if discount:
 		# Booked to QBO's discount account when Selling Settings has discount accounting enabled.
 		doc.update(
