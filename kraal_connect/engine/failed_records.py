@@ -31,8 +31,11 @@ def keep(integration: str, failures: list[Failure], log: str, redact) -> None:
 		}
 		name = _open_failure(integration, failure.entity, failure.external_id)
 		if name:
-			attempts = frappe.db.get_value(FAILED_RECORD, name, "attempts") or 0
-			frappe.db.set_value(FAILED_RECORD, name, {**values, "attempts": attempts + 1})
+			attempts, kind = frappe.db.get_value(FAILED_RECORD, name, ["attempts", "kind"])
+			if kind == "Conflict" and frappe.flags.kraal_apply_source:
+				# ERPNext refused the source's version: the conflict is still there to decide.
+				values["kind"] = kind
+			frappe.db.set_value(FAILED_RECORD, name, {**values, "attempts": (attempts or 0) + 1})
 			continue
 		frappe.get_doc(
 			{

@@ -4,7 +4,7 @@ failed to come over."""
 import frappe
 from frappe import _
 
-from kraal_connect.connectors.qbo.reconciliation import reconcile_books
+from kraal_connect.connectors.qbo.reconciliation import COMPLETE, reconcile_books
 
 
 def execute(filters=None):
@@ -57,7 +57,7 @@ def _summary(result) -> list[dict]:
 		{
 			"label": _("Migration"),
 			"value": _(result.status),
-			"indicator": "Red" if result.differences else "Green",
+			"indicator": "Green" if result.status == COMPLETE else "Red",
 			"datatype": "Data",
 		},
 		{
