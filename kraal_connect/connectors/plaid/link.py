@@ -1,19 +1,24 @@
 """Plaid Link's server side (link token, public-token exchange) and Plaid's webhook."""
 
+import time
+
 import frappe
 from frappe import _
 
-from kraal_connect.api import check_can_configure
+from kraal_connect.api import check_can_manage_credentials
 from kraal_connect.connectors.plaid.integration import PlaidConnector
-from kraal_connect.connectors.plaid.webhooks import verify_webhook
-from kraal_connect.engine.errors import SyncError, WebhookRejected
+from kraal_connect.connectors.plaid.webhook_keys import client_keys, client_of, site_keys
+from kraal_connect.connectors.plaid.webhooks import REPLAY_WINDOW_SECONDS, read_payload, verify_webhook
+from kraal_connect.engine import webhooks
+from kraal_connect.engine.errors import SyncError
 from kraal_connect.engine.scheduler import enqueue_sync
+from kraal_connect.engine.webhook_intake import delivery_key
 
 REAUTH_WEBHOOK_CODES = {"ERROR", "PENDING_EXPIRATION", "USER_PERMISSION_REVOKED", "LOGIN_REPAIRED"}
 
 
 def _connector(integration: str) -> PlaidConnector:
-	doc = check_can_configure(integration)
+	doc = check_can_manage_credentials(integration)
 	if doc.vendor != "Plaid":
 		frappe.throw(_("{0} is not a Plaid integration").format(integration))
 	return PlaidConnector(doc)
@@ -74,23 +79,33 @@ def exchange_public_token(integration: str, public_token: str) -> dict:
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])
 def webhook():
-	"""Verify Plaid's signature, answer at once, and leave the work to a queued sync."""
-	body = frappe.request.get_data()
-	try:
-		payload = frappe.parse_json(body.decode() or "{}")
-		integration = frappe.db.get_value(
-			"Kraal Integration", {"vendor": "Plaid", "external_account": payload.get("item_id") or ""}
-		)
-		if not integration:
-			raise WebhookRejected("unknown item")
-		connector = PlaidConnector(frappe.get_doc("Kraal Integration", integration))
-		payload = verify_webhook(
-			body, frappe.get_request_header("Plaid-Verification"), connector.api.get_webhook_verification_key
-		)
-	except (WebhookRejected, SyncError, ValueError):
-		frappe.local.response.http_status_code = 401
+	"""Plaid's webhook: its signature checked on the raw body before anything reads it, then answered
+	at once; the work is left to a queued sync."""
+	return webhooks.serve(_take)
+
+
+def _take(body: bytes) -> dict:
+	token = frappe.get_request_header("Plaid-Verification")
+	now = time.time()
+	signed = verify_webhook(body, token, site_keys, now)
+	payload = read_payload(body)
+	item_id = payload.get("item_id")
+	doc = isinstance(item_id, str) and frappe.db.get_value(
+		"Kraal Integration",
+		{"vendor": "Plaid", "external_account": item_id},
+		["name", "client_id", "api_base_url", "environment"],
+		as_dict=True,
+	)
+	if not doc:
+		return {"accepted": False}  # Plaid's, about an item no integration here follows
+	client = client_of(doc)
+	if signed.client != client:
+		# Another client's key verified it: the item's own client must hold that key too.
+		verify_webhook(body, token, client_keys(client, doc.name), now)
+	key = delivery_key(body, str(signed.issued_at))
+	if not webhooks.first_delivery(doc.name, key, seen_for=REPLAY_WINDOW_SECONDS):
 		return {"accepted": False}
-	_act_on(connector.integration, payload)
+	_act_on(frappe.get_doc("Kraal Integration", doc.name), payload)
 	return {"accepted": True}
 
 

@@ -5,8 +5,9 @@ from urllib.parse import quote
 
 import frappe
 from frappe import _
+from frappe.utils.password import get_decrypted_password
 
-from kraal_connect.api import check_can_configure
+from kraal_connect.api import check_can_manage_credentials
 from kraal_connect.connectors.qbo.integration import (
 	PARALLEL_RUN,
 	VENDOR,
@@ -15,20 +16,23 @@ from kraal_connect.connectors.qbo.integration import (
 	store_tokens,
 	sync_account_mappings,
 )
-from kraal_connect.connectors.qbo.webhooks import parse_notifications, verify_webhook
-from kraal_connect.engine.errors import SyncError, WebhookRejected
+from kraal_connect.connectors.qbo.webhooks import SIGNATURE_HEADER, parse_notifications, signature
+from kraal_connect.engine import webhooks
+from kraal_connect.engine.errors import SyncError
+from kraal_connect.engine.oauth_flow import issue_state, take_state
+from kraal_connect.engine.oauth_state import OTHER_USER, Flow, StateRefused
 from kraal_connect.engine.scheduler import enqueue_sync
+from kraal_connect.engine.webhook_intake import delivery_key, hmac_signers
 
 
 @frappe.whitelist(methods=["POST"])
 def authorization_url(integration: str) -> str:
-	"""Where to send the user to connect a company; the state that must come back is kept on the
-	integration until the callback uses it."""
-	doc = check_can_configure(integration)
+	"""Where to send the user to connect a company. The state sent along is kept in Redis for
+	STATE_SECONDS, bound to this user and this integration, until the callback takes it."""
+	doc = check_can_manage_credentials(integration)
 	if doc.vendor != VENDOR:
 		frappe.throw(_("{0} is not a QuickBooks Online integration").format(integration))
-	state = frappe.generate_hash(length=32)
-	doc.db_set("oauth_state", state)
+	state = issue_state(VENDOR, doc.name)
 	try:
 		return oauth_client(doc).authorization_url(state)
 	except SyncError as exc:
@@ -37,14 +41,20 @@ def authorization_url(integration: str) -> str:
 
 @frappe.whitelist(allow_guest=True, methods=["GET"])
 def callback(code: str | None = None, state: str | None = None, realmId: str | None = None, **kwargs):
-	"""Intuit sends the user back here. The state names the integration that asked; the code
-	becomes tokens, kept in Password fields with the company's realm id, and the user lands on the
-	integration with a Kraal Account Mapping row for each QBO account to review before migrating."""
-	name = state and frappe.db.get_value("Kraal Integration", {"vendor": VENDOR, "oauth_state": state})
-	if not name:
-		return _refuse(_("This QuickBooks connection was not started from ERPNext, or was already used."))
-	doc = frappe.get_doc("Kraal Integration", name)
-	doc.db_set("oauth_state", "")
+	"""Intuit sends the user back here. The state is taken out of Redis first (GETDEL), so whatever
+	follows (consent denied, a bad code, another company) it cannot be used again; it must name a flow
+	this user started. The code becomes tokens, kept in Password fields with the company's realm id, and
+	the user lands on the integration with a Kraal Account Mapping row for each QBO account to review
+	before migrating. A refusal stores nothing."""
+	try:
+		flow = take_state(VENDOR, state)
+	except StateRefused as exc:
+		return _refuse(_state_refusal(exc.reason))
+	doc = _integration_of(flow)
+	if doc is None:
+		return _refuse(
+			_("This QuickBooks connection was started for an integration you can no longer connect.")
+		)
 	if kwargs.get("error") or not code or not realmId:
 		return _refuse(_("QuickBooks did not connect: {0}").format(kwargs.get("error") or _("no code")))
 	if doc.external_account and doc.external_account != realmId:
@@ -69,33 +79,64 @@ def callback(code: str | None = None, state: str | None = None, realmId: str | N
 	frappe.local.response["location"] = f"/app/kraal-integration/{quote(doc.name)}"
 
 
+def _state_refusal(reason: str) -> str:
+	if reason == OTHER_USER:
+		return _(
+			"This QuickBooks connection was started by another user; connect again from the integration."
+		)
+	return _(
+		"This QuickBooks connection was not started from ERPNext, was already used, or has expired; "
+		"connect again from the integration."
+	)
+
+
+def _integration_of(flow: Flow):
+	"""The integration the flow was started for, while it is a QuickBooks integration the user may
+	still configure; None otherwise."""
+	if not frappe.db.exists("Kraal Integration", flow.integration):
+		return None
+	doc = frappe.get_doc("Kraal Integration", flow.integration)
+	if doc.vendor != VENDOR or not doc.has_permission("write"):
+		return None
+	if not doc.has_permlevel_access_to("access_token", permission_type="write"):
+		return None
+	return doc
+
+
 def _refuse(message: str) -> None:
 	frappe.respond_as_web_page(_("QuickBooks"), message, http_status_code=400, indicator_color="red")
 
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])
 def webhook():
-	"""Intuit says something changed in a company: verify the signature with the verifier token of
-	the integrations of that company and bring their next CDC run forward. Only a parallel run follows
-	QBO's changes; the others answer and do nothing."""
-	body = frappe.request.get_data()
-	signature = frappe.get_request_header("intuit-signature")
-	try:
-		realms = {n.realm_id for n in parse_notifications(body)}
-		integrations = frappe.get_all(
+	"""Intuit says something changed in a company: verify the signature with the verifier tokens of
+	the QuickBooks integrations, then bring forward the next CDC run of those whose token signed it and
+	that follow a company it names. Only a parallel run follows QBO's changes; the others do nothing."""
+	return webhooks.serve(_take)
+
+
+def _take(body: bytes) -> dict:
+	signed = signature(frappe.get_request_header(SIGNATURE_HEADER))
+	integrations = {
+		row.name: row
+		for row in frappe.get_all(
 			"Kraal Integration",
-			filters={"vendor": VENDOR, "external_account": ("in", list(realms))},
-			fields=["name", "enabled", "qbo_mode"],
+			filters={"vendor": VENDOR},
+			fields=["name", "external_account", "enabled", "qbo_mode"],
 		)
-		if not integrations:
-			raise WebhookRejected("no integration follows these companies")
-		for integration in integrations:
-			doc = frappe.get_doc("Kraal Integration", integration.name)
-			verify_webhook(body, signature, doc.get_password("webhook_secret", raise_exception=False) or "")
-	except WebhookRejected:
-		frappe.local.response.http_status_code = 401
-		return {"accepted": False}
-	for integration in integrations:
-		if integration.enabled and integration.qbo_mode == PARALLEL_RUN:
-			enqueue_sync(integration.name, "Webhook")
-	return {"accepted": True}
+	}
+	tokens = {
+		name: get_decrypted_password("Kraal Integration", name, "webhook_secret", raise_exception=False) or ""
+		for name in integrations
+	}
+	signers = hmac_signers(body, signed, tokens)
+	realms = {n.realm_id for n in parse_notifications(body)}
+	key = delivery_key(body)
+	accepted = False
+	for name in signers:
+		row = integrations[name]
+		if row.external_account in realms and row.enabled and row.qbo_mode == PARALLEL_RUN:
+			if webhooks.first_delivery(name, key):
+				enqueue_sync(name, "Webhook")
+				accepted = True
+	return {"accepted": accepted}

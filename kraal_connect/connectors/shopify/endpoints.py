@@ -3,41 +3,46 @@ store to it and remove the subscriptions."""
 
 import frappe
 from frappe import _
+from frappe.utils.password import get_decrypted_password
 
-from kraal_connect.api import check_can_configure
+from kraal_connect.api import check_can_manage_credentials
 from kraal_connect.connectors.shopify.client import WEBHOOK_TOPICS
 from kraal_connect.connectors.shopify.integration import ShopifyConnector, webhook_url
-from kraal_connect.connectors.shopify.webhooks import SHOP_HEADER, UNINSTALLED, header, parse, webhook_id
+from kraal_connect.connectors.shopify.webhooks import UNINSTALLED, read, shop_domain, signature, webhook_id
 from kraal_connect.engine import webhooks
-from kraal_connect.engine.errors import SyncError, WebhookRejected
+from kraal_connect.engine.errors import SyncError
+from kraal_connect.engine.webhook_intake import delivery_key, hmac_signers
 
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])
 def webhook():
 	"""Verify Shopify's signature over the raw body, queue the record it names and answer at once.
 
-	Every Shopify integration of the store whose secret signed the delivery takes it (a store may feed
-	several companies); a delivery no integration's secret signed is refused.
+	Every Shopify integration of the store (found by the X-Shopify-Shop-Domain header, never by the
+	body) whose secret signed the delivery takes it: a store may feed several companies. A delivery no
+	integration's secret signed is refused.
 	"""
-	body = frappe.request.get_data()
+	return webhooks.serve(_take)
+
+
+def _take(body: bytes) -> dict:
 	headers = frappe.request.headers
-	verified = accepted = False
-	for name in _integrations_of(header(headers, SHOP_HEADER)):
-		doc = frappe.get_doc("Kraal Integration", name)
-		try:
-			work = parse(body, headers, doc.get_password("webhook_secret", raise_exception=False) or "")
-		except WebhookRejected:
-			continue
-		verified = True
-		accepted = _act_on(doc, work, webhook_id(headers)) or accepted
-	if not verified:
-		frappe.local.response.http_status_code = 401
+	signed = signature(headers)  # a missing or garbled signature is refused before a secret is read
+	secrets = {
+		name: get_decrypted_password("Kraal Integration", name, "webhook_secret", raise_exception=False) or ""
+		for name in _integrations_of(shop_domain(headers))
+	}
+	signers = hmac_signers(body, signed, secrets)
+	work = read(body, headers)
+	key = delivery_key(body, webhook_id(headers) or "")
+	accepted = False
+	for name in signers:
+		accepted = _act_on(frappe.get_doc("Kraal Integration", name), work, key) or accepted
 	return {"accepted": accepted}
 
 
-def _integrations_of(shop_domain: str | None) -> list[str]:
+def _integrations_of(domain: str) -> list[str]:
 	"""The Shopify integrations of a store; the domain as Shopify sends it (x.myshopify.com)."""
-	domain = (shop_domain or "").strip().lower()
 	if not domain:
 		return []
 	return frappe.get_all(
@@ -48,7 +53,7 @@ def _integrations_of(shop_domain: str | None) -> list[str]:
 	)
 
 
-def _act_on(doc, work, delivery_id: str | None) -> bool:
+def _act_on(doc, work, key: str) -> bool:
 	"""Queue the work of a verified delivery; False when it was delivered before or is not synced here."""
 	if work is None or not doc.enabled:
 		return False
@@ -64,7 +69,7 @@ def _act_on(doc, work, delivery_id: str | None) -> bool:
 		return True
 	if work.entity not in ShopifyConnector(doc).webhook_entities():
 		return False
-	return webhooks.accept(doc.name, delivery_id, work.entity, work.external_id)
+	return webhooks.accept(doc.name, key, work.entity, work.external_id)
 
 
 @frappe.whitelist(methods=["POST"])
@@ -96,7 +101,7 @@ def unregister_webhooks(integration: str) -> str:
 
 
 def _connector(integration: str) -> ShopifyConnector:
-	doc = check_can_configure(integration)
+	doc = check_can_manage_credentials(integration)
 	if doc.vendor != "Shopify":
 		frappe.throw(_("{0} is not a Shopify integration").format(integration))
 	return ShopifyConnector(doc)

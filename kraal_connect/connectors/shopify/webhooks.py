@@ -1,22 +1,20 @@
 """Shopify webhooks: the HMAC check and what each topic asks the site to sync.
 
 Shopify signs the raw body with the app's secret (X-Shopify-Hmac-Sha256, base64 HMAC-SHA256) and may
-deliver a webhook more than once with the same X-Shopify-Webhook-Id; the site drops repeats by that id.
+deliver a webhook more than once with the same X-Shopify-Webhook-Id; the site drops repeats by that id
+and the body. The headers (topic, shop, id) are not signed, so what the body says must fit them: the
+record a topic names is of that topic's kind, and app/uninstalled names the shop it came from.
 A webhook only names the record: the site fetches its current state through the API (streams.fetch_one),
 so a late or repeated delivery can never book an older state over a newer one.
 """
 
-import base64
-import binascii
-import hashlib
-import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from kraal_connect.connectors.shopify.mapping import CUSTOMERS, INVENTORY, ORDERS, PRODUCTS
-from kraal_connect.engine.errors import WebhookRejected
+from kraal_connect.engine.webhook_intake import MalformedWebhook, hmac_signature
 
 HMAC_HEADER = "X-Shopify-Hmac-Sha256"
 TOPIC_HEADER = "X-Shopify-Topic"
@@ -47,19 +45,10 @@ class WebhookWork:
 	deleted: bool = False
 
 
-def verify_hmac(raw_body: bytes, header: str | None, secret: str) -> None:
-	"""Raise WebhookRejected unless header is Shopify's signature of exactly these bytes."""
-	if not secret:
-		raise WebhookRejected("no webhook secret is set on the integration")
-	if not header:
-		raise WebhookRejected(f"no {HMAC_HEADER} header")
-	try:
-		given = base64.b64decode(header, validate=True)
-	except (binascii.Error, ValueError):
-		raise WebhookRejected(f"{HMAC_HEADER} is not base64") from None
-	expected = hmac.new(secret.encode(), raw_body, hashlib.sha256).digest()
-	if not hmac.compare_digest(given, expected):
-		raise WebhookRejected("signature does not match the body")
+def signature(headers: Mapping[str, str]) -> bytes:
+	"""The digest X-Shopify-Hmac-Sha256 carries; the integrations whose secret made it are
+	webhook_intake.hmac_signers."""
+	return hmac_signature(header(headers, HMAC_HEADER), HMAC_HEADER)
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
@@ -75,17 +64,26 @@ def webhook_id(headers: Mapping[str, str]) -> str | None:
 
 def _gid(kind: str, payload: Mapping[str, Any], key: str = "id") -> str:
 	if key == "id" and payload.get("admin_graphql_api_id"):
-		return payload["admin_graphql_api_id"]
+		return _of_kind(kind, payload["admin_graphql_api_id"])
 	value = payload.get(key)
 	if value in (None, ""):
-		raise WebhookRejected(f"webhook body has no {key}")
+		raise MalformedWebhook(f"webhook body has no {key}")
 	return f"gid://shopify/{kind}/{value}"
+
+
+def _of_kind(kind: str, gid: Any) -> str:
+	"""A signed body sent again under another topic must not pass one kind of record off as another."""
+	if not isinstance(gid, str) or not gid.startswith(f"gid://shopify/{kind}/"):
+		raise MalformedWebhook(f"webhook body does not name a {kind}")
+	return gid
 
 
 def route(topic: str, payload: Mapping[str, Any]) -> WebhookWork | None:
 	"""The record a webhook names, by topic; None for a topic Kraal does not handle."""
 	if topic == UNINSTALLED:
-		return WebhookWork(topic, None, str(payload.get("myshopify_domain") or payload.get("domain") or ""))
+		if not isinstance(payload.get("myshopify_domain"), str):
+			raise MalformedWebhook("app/uninstalled body names no shop")
+		return WebhookWork(topic, None, payload["myshopify_domain"].lower())
 	entity = TOPIC_ENTITIES.get(topic)
 	if entity is None:
 		return None
@@ -99,22 +97,29 @@ def route(topic: str, payload: Mapping[str, Any]) -> WebhookWork | None:
 
 def _level_gid(payload: Mapping[str, Any]) -> str:
 	if payload.get("admin_graphql_api_id"):
-		return payload["admin_graphql_api_id"]
+		return _of_kind("InventoryLevel", payload["admin_graphql_api_id"])
 	if not payload.get("inventory_item_id") or not payload.get("location_id"):
-		raise WebhookRejected("webhook body has no inventory_item_id and location_id")
+		raise MalformedWebhook("webhook body has no inventory_item_id and location_id")
 	return f"gid://shopify/InventoryLevel/{payload['location_id']}?inventory_item_id={payload['inventory_item_id']}"
 
 
-def parse(raw_body: bytes, headers: Mapping[str, str], secret: str) -> WebhookWork | None:
-	"""Verify a delivery and say what it asks for; WebhookRejected when it does not check out."""
-	verify_hmac(raw_body, header(headers, HMAC_HEADER), secret)
+def read(raw_body: bytes, headers: Mapping[str, str]) -> WebhookWork | None:
+	"""What a verified delivery asks for; MalformedWebhook when it is not a Shopify webhook's JSON."""
 	topic = header(headers, TOPIC_HEADER)
 	if not topic:
-		raise WebhookRejected(f"no {TOPIC_HEADER} header")
+		raise MalformedWebhook(f"no {TOPIC_HEADER} header")
 	try:
 		payload = json.loads(raw_body)
 	except ValueError:
-		raise WebhookRejected("body is not JSON") from None
+		raise MalformedWebhook("body is not JSON") from None
 	if not isinstance(payload, dict):
-		raise WebhookRejected("body is not a JSON object")
-	return route(topic, payload)
+		raise MalformedWebhook("body is not a JSON object")
+	work = route(topic, payload)
+	if work and work.topic == UNINSTALLED and work.external_id != shop_domain(headers):
+		raise MalformedWebhook("app/uninstalled body names another shop")
+	return work
+
+
+def shop_domain(headers: Mapping[str, str]) -> str:
+	"""The store a delivery comes from, as integrations keep it (x.myshopify.com, lower case)."""
+	return (header(headers, SHOP_HEADER) or "").strip().lower()
