@@ -169,6 +169,62 @@ def linked_docs(integration: str, doctype: str) -> list:
 	return [frappe.get_doc(doctype, name) for name in names]
 
 
+PAID = ("SALE", "CAPTURE")
+
+
+def successful(transactions, kinds) -> list[dict]:
+	return [t for t in transactions or [] if t["kind"] in kinds and t["status"] == "SUCCESS"]
+
+
+def settled_by_gateway(store: Store) -> dict[str, Decimal]:
+	"""What each gateway holds for the store's orders: the payments less the refunds, in USD."""
+	settled = {name: Decimal(0) for name in GATEWAYS}
+	for order in store.records("orders"):
+		for transaction in successful(order.get("transactions"), PAID):
+			settled[transaction["gateway"]] += money(transaction["amountSet"]["shopMoney"]["amount"])
+		for refund in order.get("refunds") or []:
+			for transaction in successful(refund["transactions"]["nodes"], ("REFUND",)):
+				settled[transaction["gateway"]] -= money(transaction["amountSet"]["shopMoney"]["amount"])
+	return settled
+
+
+def stock_at_shopify_and_held(store: Store) -> tuple[dict, dict]:
+	"""(item code, warehouse) -> Shopify's on-hand count of each tracked item at a mapped location, and
+	what ERPNext's bins hold there."""
+	item_codes = {
+		variant["inventoryItem"]["id"]: mapping.variant_item_code(variant)
+		for product in store.records("products")
+		for variant in product["variants"]["nodes"]
+	}
+	expected = {}
+	for level in store.records("inventory_levels"):
+		if level["item"]["tracked"]:
+			on_hand = next(q["quantity"] for q in level["quantities"] if q["name"] == "on_hand")
+			warehouse = f"{LOCATIONS[level['location']['id']]} - {ABBR}"
+			expected[(item_codes[level["item"]["id"]], warehouse)] = on_hand
+	held = {
+		(b.item_code, b.warehouse): int(b.actual_qty)
+		for b in frappe.get_all(
+			"Bin",
+			filters={
+				"item_code": ("in", list(set(item_codes.values()))),
+				"warehouse": ("like", f"% - {ABBR}"),
+			},
+			fields=["item_code", "warehouse", "actual_qty"],
+		)
+	}
+	return expected, {key: held.get(key, 0) for key in expected}
+
+
+def gl_balance(account: str, vouchers: list[str]) -> Decimal:
+	rows = frappe.get_all(
+		"GL Entry",
+		filters={"account": account, "voucher_no": ("in", vouchers or [""]), "is_cancelled": 0},
+		fields=["debit", "credit"],
+	)
+	return money(sum(Decimal(str(r.debit)) - Decimal(str(r.credit)) for r in rows))
+
+
 # -- cleaning up -----------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ import frappe
 import pytest
 
 from emulators.amazon import AmazonEmulator
+from kraal_connect import api
 from kraal_connect.connectors.amazon import mapping
 from kraal_connect.connectors.amazon.client import AmazonApi
 from kraal_connect.connectors.amazon.integration import AmazonConnector
@@ -37,6 +38,7 @@ from tests.bench.amazon_helpers import (
 	unstock_the_knife,
 )
 from tests.bench.site_helpers import counts, latest_log
+from tests.bench.test_failed_records import run_queued_retry
 
 SHIPPED = ["111-4827361-0012001", "111-4827361-0012002", "111-4827361-0012003", "702-5550101-0020001"]
 UNSHIPPED = "111-4827361-0012004"
@@ -95,6 +97,38 @@ def connected(amazon_emulator, amazon_data):
 	for name in names:
 		purge(name)
 	unstock_the_knife()
+
+
+@pytest.fixture
+def closed_october(connected):
+	"""closed_october(doctypes) -> an Accounting Period of October 2026 closing those documents; it goes
+	before the purge, which cancels documents of that month."""
+	periods = []
+
+	def close(doctypes: list[str]) -> str:
+		period = frappe.get_doc(
+			{
+				"doctype": "Accounting Period",
+				"period_name": f"Kraal October {frappe.generate_hash(length=4)}",
+				"company": COMPANY,
+				"start_date": "2026-10-01",
+				"end_date": "2026-10-31",
+				"closed_documents": [{"document_type": doctype, "closed": 1} for doctype in doctypes],
+			}
+		).insert()
+		frappe.db.commit()
+		periods.append(period.name)
+		return period.name
+
+	yield close
+	frappe.db.rollback()
+	for name in periods:
+		frappe.delete_doc("Accounting Period", name, force=True, delete_permanently=True)
+	frappe.db.commit()
+
+
+def cursors(integration: str) -> dict[str, str]:
+	return {row.entity: row.cursor for row in frappe.get_doc("Kraal Integration", integration).entities}
 
 
 def sync(integration: str):
@@ -290,31 +324,60 @@ def test_an_unmapped_fee_type_fails_only_its_settlement_until_it_is_mapped(conne
 	assert len(linked(integration, mapping.ORDERS)) == 5
 	secrets = frappe.get_doc("Kraal Integration", integration).secrets()
 	assert not any(secret in json.dumps(log.as_dict(), default=str) for secret in secrets if secret)
+	failure = frappe.get_doc(
+		"Kraal Failed Record", {"integration": integration, "external_id": "24881000001"}
+	)
+	assert (failure.status, failure.mapping_type, failure.mapping_key) == (
+		"Open",
+		mapping.FEE_TYPE,
+		"Storage Fee",
+	)
 	row = frappe.get_doc(
 		"Kraal Account Mapping",
 		{"integration": integration, "key_type": mapping.FEE_TYPE, "external_key": "Storage Fee"},
 	)
 	assert (row.target_doctype, row.target_name) == ("Account", None)
+	before = cursors(integration)
 
+	# A person fills the row in: its save queues the settlement's retry, which a worker runs. Amazon
+	# cannot return one settlement, so the one received is booked; no cursor is touched.
 	row.target_name = account("Amazon FBA Fees")
 	row.save()
-	frappe.db.set_value(
-		"Kraal Integration Entity", {"parent": integration, "entity": mapping.SETTLEMENTS}, "cursor", ""
-	)
 	frappe.db.commit()
-	log = sync(integration)
-	assert log.status == "Success", log.summary
-	assert counts(log)[mapping.SETTLEMENTS][1:] == (1, 0, 0, 1, 0)
-	assert sorted(linked(integration, mapping.SETTLEMENTS)) == sorted(DEPOSITS)
+	log = frappe.get_doc("Kraal Sync Log", run_queued_retry(integration))
+	assert (log.trigger, log.status) == ("Retry", "Success"), log.summary
+	assert counts(log) == {mapping.SETTLEMENTS: (1, 1, 0, 0, 0, 0)}
+	assert [(r.entity, r.external_id, r.failed_record) for r in log.fixed] == [
+		(mapping.SETTLEMENTS, "24881000001", failure.name)
+	]
+	assert cursors(integration) == before
+	failure.reload()
+	assert (failure.status, failure.fixed_by) == ("Fixed", log.name)
+	journals = linked(integration, mapping.SETTLEMENTS)
+	assert sorted(journals) == sorted(DEPOSITS)
 	storage = frappe.get_all(
 		"Journal Entry Account",
-		filters={
-			"parent": linked(integration, mapping.SETTLEMENTS)["24881000001"],
-			"user_remark": "Storage Fee",
-		},
+		filters={"parent": journals["24881000001"], "user_remark": "Storage Fee"},
 		fields=["account", "debit_in_account_currency"],
 	)
 	assert [(s.account, s.debit_in_account_currency) for s in storage] == [(account("Amazon FBA Fees"), 3.12)]
+	clearing = frappe.get_all(
+		"GL Entry",
+		filters={
+			"voucher_no": journals["24881000001"],
+			"account": account("Amazon Clearing USD"),
+			"is_cancelled": 0,
+		},
+		fields=["debit", "credit"],
+	)
+	assert sum(Decimal(str(g.debit)) - Decimal(str(g.credit)) for g in clearing) == DEPOSITS["24881000001"][1]
+	# The next run has nothing left to book.
+	log = sync(integration)
+	assert (log.status, log.fixed, [c[1:4] for c in counts(log).values()]) == (
+		"Success",
+		[],
+		[(0, 0, 0)] * len(AmazonConnector.entities),
+	)
 
 
 def test_an_order_cancelled_at_amazon_after_it_was_booked_cancels_its_sales_order(connected, amazon_data):
@@ -332,6 +395,52 @@ def test_an_order_cancelled_at_amazon_after_it_was_booked_cancels_its_sales_orde
 	assert counts(log)[mapping.ORDERS][1:4] == (0, 0, 1)
 	assert frappe.db.get_value("Sales Order", sales_order, "docstatus") == 2
 	assert frappe.db.count("Sales Order", {"company": COMPANY, "docstatus": 1}) == 4
+	assert frappe.db.count("Sales Invoice", {"company": COMPANY, "docstatus": 1}) == 4
+
+
+def test_an_order_in_a_closed_period_cancelled_at_amazon_is_kept_until_a_person_applies_it(
+	connected, amazon_data, closed_october
+):
+	integration = connected()
+	sync(integration)
+	sales_order = linked(integration, mapping.ORDERS)[UNSHIPPED]
+	period = closed_october(["Sales Order", "Sales Invoice"])
+	ledger = written_counts()
+
+	cancelled = dict(source_orders(amazon_data)[UNSHIPPED], OrderStatus="Canceled")
+	cancelled["LastUpdateDate"] = "2026-10-15T09:00:00Z"
+	del cancelled["OrderTotal"]
+	(amazon_data / "orders/0002.json").write_text(json.dumps({"payload": {"Orders": [cancelled]}}))
+	log = sync(integration)
+
+	assert (log.status, counts(log)[mapping.ORDERS][1:]) == ("Partial", (0, 0, 0, 1, 1))
+	assert frappe.db.get_value("Sales Order", sales_order, "docstatus") == 1
+	assert written_counts() == ledger
+	conflict = frappe.get_doc("Kraal Failed Record", {"integration": integration, "external_id": UNSHIPPED})
+	assert (conflict.status, conflict.kind, conflict.entity) == ("Open", "Conflict", mapping.ORDERS)
+	assert conflict.message == (
+		f"Sales Order {sales_order}: Sales Order {sales_order} is dated 2026-10-12, inside the closed "
+		f"Accounting Period {period}. The source cancelled it; the document was kept"
+	)
+	# Held on every run until a person decides: the next one keeps it the same way.
+	sync(integration)
+	conflict.reload()
+	assert (conflict.status, conflict.attempts) == ("Open", 2)
+	assert frappe.db.get_value("Sales Order", sales_order, "docstatus") == 1
+
+	# The person applies Amazon's cancellation. ERPNext itself does not close Sales Orders with a
+	# period (they post nothing), so it lets the order be cancelled.
+	api.apply_source_version(conflict.name)
+	frappe.db.commit()
+	log = frappe.get_doc("Kraal Sync Log", run_queued_retry(integration))
+	assert (log.trigger, log.status, counts(log)) == (
+		"Retry",
+		"Success",
+		{mapping.ORDERS: (1, 0, 0, 1, 0, 0)},
+	)
+	conflict.reload()
+	assert (conflict.status, conflict.fixed_by) == ("Fixed", log.name)
+	assert frappe.db.get_value("Sales Order", sales_order, "docstatus") == 2
 	assert frappe.db.count("Sales Invoice", {"company": COMPANY, "docstatus": 1}) == 4
 
 

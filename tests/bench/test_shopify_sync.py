@@ -16,20 +16,23 @@ from tests.bench.shopify_helpers import (
 	DATASET,
 	GATEWAYS,
 	LOCATIONS,
+	PAID,
 	PRICE_LIST,
 	Store,
 	connect_store,
+	gl_balance,
 	linked,
 	linked_docs,
 	money,
 	purge_integration,
+	settled_by_gateway,
 	start_store,
+	stock_at_shopify_and_held,
+	successful,
 )
 from tests.bench.site_helpers import counts, latest_log
 
 pytest_plugins = ["tests.bench.shopify_helpers"]
-
-PAID = ("SALE", "CAPTURE")
 
 
 @dataclass
@@ -58,10 +61,6 @@ def order_docs(integration: str, order: dict) -> dict[str, frappe.model.document
 		fields=["external_type", "reference_doctype", "reference_name"],
 	)
 	return {r.external_type: frappe.get_doc(r.reference_doctype, r.reference_name) for r in rows}
-
-
-def successful(transactions, kinds):
-	return [t for t in transactions or [] if t["kind"] in kinds and t["status"] == "SUCCESS"]
 
 
 def test_the_whole_store_syncs(synced):
@@ -145,14 +144,7 @@ def test_orders_invoices_payments_deliveries_and_credit_notes_equal_shopifys_to_
 def test_the_books_hold_what_shopify_settled(synced):
 	"""Each gateway's clearing account holds the payments less the refunds; the receivable is settled."""
 	integration = synced.integration
-	store = synced.store
-	expected = {name: Decimal(0) for name in GATEWAYS}
-	for order in store.records("orders"):
-		for transaction in successful(order.get("transactions"), PAID):
-			expected[transaction["gateway"]] += money(transaction["amountSet"]["shopMoney"]["amount"])
-		for refund in order.get("refunds") or []:
-			for transaction in successful(refund["transactions"]["nodes"], ("REFUND",)):
-				expected[transaction["gateway"]] -= money(transaction["amountSet"]["shopMoney"]["amount"])
+	expected = settled_by_gateway(synced.store)
 	assert expected["shopify_payments"] == Decimal("196.18")  # 63.98 + 84.63 + 67.10 + 44.49 - 19.53 - 44.49
 	vouchers = [d.name for d in linked_docs(integration, "Payment Entry")]
 	for gateway, amount in expected.items():
@@ -163,40 +155,9 @@ def test_the_books_hold_what_shopify_settled(synced):
 	}
 
 
-def gl_balance(account: str, vouchers: list[str]) -> Decimal:
-	rows = frappe.get_all(
-		"GL Entry",
-		filters={"account": account, "voucher_no": ("in", vouchers), "is_cancelled": 0},
-		fields=["debit", "credit"],
-	)
-	return money(sum(Decimal(str(r.debit)) - Decimal(str(r.credit)) for r in rows))
-
-
 def test_stock_equals_shopifys_on_hand_at_every_mapped_location(synced):
-	store = synced.store
-	item_codes = {
-		variant["inventoryItem"]["id"]: variant_item_code(variant)
-		for product in store.records("products")
-		for variant in product["variants"]["nodes"]
-	}
-	expected = {}
-	for level in store.records("inventory_levels"):
-		if level["item"]["tracked"]:
-			on_hand = next(q["quantity"] for q in level["quantities"] if q["name"] == "on_hand")
-			warehouse = f"{LOCATIONS[level['location']['id']]} - {ABBR}"
-			expected[(item_codes[level["item"]["id"]], warehouse)] = on_hand
-	held = {
-		(b.item_code, b.warehouse): int(b.actual_qty)
-		for b in frappe.get_all(
-			"Bin",
-			filters={
-				"item_code": ("in", list(set(item_codes.values()))),
-				"warehouse": ("like", f"% - {ABBR}"),
-			},
-			fields=["item_code", "warehouse", "actual_qty"],
-		)
-	}
-	assert {key: held.get(key, 0) for key in expected} == expected
+	expected, held = stock_at_shopify_and_held(synced.store)
+	assert held == expected
 	assert expected[("TEE-S-BLK", f"Main Warehouse - {ABBR}")] == 40
 
 

@@ -240,7 +240,8 @@ class ShopifyConnector(Connector):
 					order.get("name"), ctx.fallback_item, "; ".join(lines)
 				),
 			}
-			targets.append(Target(f"fallback_note:{order.get('updatedAt')}", note))
+			# Once an order: a later version of it (a timestamp that moved, say) books nothing new.
+			targets.append(Target("fallback_note", note, create_only=True))
 		return self._point_at_sales_order_rows(order, targets, ctx)
 
 	def _point_at_sales_order_rows(self, order, targets: list[Target], ctx) -> list[Target]:
@@ -252,7 +253,9 @@ class ShopifyConnector(Connector):
 
 		A paid order Shopify cancelled cannot cancel its Sales Order (the invoice holds it; the refund's
 		credit note undoes the invoice): the Sales Order is closed, which frees its stock, and documents
-		written after that no longer name it, since ERPNext books nothing new against a closed order.
+		written after that no longer name it, since ERPNext books nothing new against a closed order. A
+		document written before keeps naming it as it does, so a later version of the order maps to it
+		unchanged.
 		"""
 		position = next((i for i, t in enumerate(targets) if t.key == ""), None)
 		if position is None or targets[position].doc.get("docstatus") == 2:
@@ -291,9 +294,7 @@ class ShopifyConnector(Connector):
 		fulfillments = {mapping.legacy_id(f["id"]): f for f in order.get("fulfillments") or []}
 		for target in pointing:
 			doc = target.doc
-			if cancelled and not writer.find_link(
-				self.integration.name, external_type(ORDERS, target.key), order["id"]
-			):
+			if cancelled and not self._names_sales_order(order, target, sales_order):
 				for row in doc["items"]:
 					row.pop("sales_order", None)
 					row.pop("against_sales_order", None)
@@ -307,6 +308,24 @@ class ShopifyConnector(Connector):
 						against_sales_order=sales_order, so_detail=line_rows[shipped_row["lineItem"]["id"]]
 					)
 		return targets
+
+	def _names_sales_order(self, order, target: Target, sales_order: str) -> bool:
+		"""Whether the document a target wrote names the Sales Order: it was written before Shopify
+		cancelled the order, not with or after the cancellation."""
+		link = writer.find_link(self.integration.name, external_type(ORDERS, target.key), order["id"])
+		if not link:
+			return False
+		fieldname = "sales_order" if link.reference_doctype == "Sales Invoice" else "against_sales_order"
+		return bool(
+			frappe.db.exists(
+				f"{link.reference_doctype} Item",
+				{
+					"parent": link.reference_name,
+					"parenttype": link.reference_doctype,
+					fieldname: sales_order,
+				},
+			)
+		)
 
 	def _map_level(self, level, ctx: mapping.ShopifyContext):
 		"""A Stock Reconciliation valued at ERPNext's valuation rate of the moment (or the Item's, Shopify's

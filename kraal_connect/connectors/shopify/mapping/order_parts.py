@@ -205,6 +205,10 @@ def payment_fields(transaction, customer, ctx: ShopifyContext, date: str, amount
 		"target_exchange_rate": 1,
 		"reference_no": transaction.get("authorizationCode") or legacy_id(transaction["id"]),
 		"reference_date": date,
+		# ERPNext writes its own remarks over a Payment Entry's unless told they are the user's: without
+		# this the mapped remark is lost, and the next version of the order would differ from the
+		# document in its remarks alone and amend every payment.
+		"custom_remarks": 1,
 		"docstatus": 1,
 	}
 
