@@ -20,9 +20,11 @@ class LockFacts:
 	allocated_to: tuple[str, ...] = ()
 	# Returns (credit notes, debit notes, return deliveries) made against it.
 	returns: tuple[str, ...] = ()
-	# For orders: how much of it was billed and delivered (per cent).
+	# For orders: how much of it was billed and delivered (per cent), and by which documents.
 	per_billed: float = 0.0
 	per_delivered: float = 0.0
+	billed_by: tuple[str, ...] = ()
+	delivered_by: tuple[str, ...] = ()
 	# The closed Accounting Period, submitted Period Closing Voucher or accounts-frozen date that the
 	# posting date falls in.
 	closed_period: str | None = None
@@ -45,9 +47,9 @@ def lock_reasons(facts: LockFacts) -> list[str]:
 	if facts.returns:
 		reasons.append(f"{doc} has returns made against it: {_some(facts.returns)}")
 	if facts.per_billed > 0:
-		reasons.append(f"{doc} is {facts.per_billed:g}% billed")
+		reasons.append(f"{doc} is {facts.per_billed:g}% billed{_by(facts.billed_by)}")
 	if facts.per_delivered > 0:
-		reasons.append(f"{doc} is {facts.per_delivered:g}% delivered")
+		reasons.append(f"{doc} is {facts.per_delivered:g}% delivered{_by(facts.delivered_by)}")
 	when = facts.posting_date.isoformat() if facts.posting_date else ""
 	if facts.closed_period:
 		reasons.append(f"{doc} is dated {when}, inside the closed Accounting Period {facts.closed_period}")
@@ -58,6 +60,10 @@ def lock_reasons(facts: LockFacts) -> list[str]:
 	if facts.frozen_until and facts.posting_date and facts.posting_date <= facts.frozen_until:
 		reasons.append(f"{doc} is dated {when}; accounts are frozen up to {facts.frozen_until.isoformat()}")
 	return reasons
+
+
+def _by(names: tuple[str, ...]) -> str:
+	return f" by {_some(names)}" if names else ""
 
 
 def _some(names: tuple[str, ...], most: int = 3) -> str:

@@ -6,6 +6,11 @@ from frappe.utils import getdate
 from kraal_connect.engine.protection import LockFacts, lock_reasons
 
 ORDERS = {"Sales Order": "per_delivered", "Purchase Order": "per_received"}
+# order -> (invoice item doctype, delivery item doctype, field naming the order in a delivery row)
+ORDER_ROWS = {
+	"Sales Order": (("Sales Invoice", "sales_order"), ("Delivery Note", "against_sales_order")),
+	"Purchase Order": (("Purchase Invoice", "purchase_order"), ("Purchase Receipt", "purchase_order")),
+}
 
 
 def document_lock_reasons(doc) -> list[str]:
@@ -30,6 +35,8 @@ def lock_facts(doc) -> LockFacts:
 		returns=returns,
 		per_billed=float(doc.get("per_billed") or 0) if doc.doctype in ORDERS else 0.0,
 		per_delivered=float(doc.get(ORDERS[doc.doctype]) or 0) if doc.doctype in ORDERS else 0.0,
+		billed_by=_made_from(doc, 0),
+		delivered_by=_made_from(doc, 1),
 		closed_period=_closed_period(doc, posting_date),
 		period_closing_voucher=_period_closing_voucher(doc, posting_date),
 		frozen_until=_frozen_until(),
@@ -75,6 +82,16 @@ def _bank_transactions(doc) -> tuple[str, ...]:
 		"Bank Transaction", filters={"name": ("in", parents or [""]), "docstatus": 1}, pluck="name"
 	)
 	return tuple(f"Bank Transaction {name}" for name in sorted(live))
+
+
+def _made_from(doc, which: int) -> tuple[str, ...]:
+	"""The submitted invoices (which=0) or deliveries (which=1) made against an order."""
+	if doc.doctype not in ORDER_ROWS:
+		return ()
+	doctype, field = ORDER_ROWS[doc.doctype][which]
+	parents = frappe.get_all(f"{doctype} Item", filters={field: doc.name}, pluck="parent", distinct=True)
+	live = frappe.get_all(doctype, filters={"name": ("in", parents or [""]), "docstatus": 1}, pluck="name")
+	return tuple(f"{doctype} {name}" for name in sorted(live))
 
 
 def _returns(doc) -> tuple[str, ...]:

@@ -42,6 +42,9 @@ class RunStats:
 	written: list[tuple[str, str]] = field(default_factory=list)
 	# (entity, external id, failed record, failing since) of open failures this run fixed.
 	fixed: list[tuple[str, str, str, object]] = field(default_factory=list)
+	# (entity, external id, version) of each record this run has handled, in order: a record read
+	# again at the same version in the same run (retried, then met again by its stream) is skipped.
+	handled: dict[tuple[str, str, str], None] = field(default_factory=dict)
 
 	def entity(self, name: str) -> EntityCounts:
 		return self.counts.setdefault(name, EntityCounts())
@@ -70,15 +73,18 @@ class RunStats:
 			len(self.failures),
 			len(self.written),
 			len(self.fixed),
+			len(self.handled),
 		)
 
 	def restore(self, snapshot: tuple) -> None:
 		"""Back to a snapshot: the counts of a page that is written again are counted once."""
-		counts, failures, written, fixed = snapshot
+		counts, failures, written, fixed, handled = snapshot
 		self.counts = counts
 		del self.failures[failures:]
 		del self.written[written:]
 		del self.fixed[fixed:]
+		for key in list(self.handled)[handled:]:
+			del self.handled[key]
 
 	@property
 	def status(self) -> str:

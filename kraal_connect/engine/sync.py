@@ -48,6 +48,11 @@ PAGINATION_RESTARTS = 3
 def apply_change(stream: Stream, change: Change, store: Store, context: Any, stats: RunStats) -> None:
 	"""One record, isolated: whatever goes wrong with it is written down with the record, to be tried
 	again by the next runs, and the run goes on."""
+	handled = (stream.entity, change.external_id, change.fingerprint)
+	if handled in stats.handled:
+		stats.record(stream.entity, "skipped")
+		return
+	stats.handled[handled] = None
 	try:
 		with store.isolated():
 			if change.deleted:

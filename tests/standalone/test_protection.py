@@ -45,6 +45,14 @@ def test_bank_reconciliation_both_ways():
 def test_orders_billed_or_delivered():
 	order = LockFacts("Sales Order", "SO-1", per_billed=100, per_delivered=50)
 	assert lock_reasons(order) == ["Sales Order SO-1 is 100% billed", "Sales Order SO-1 is 50% delivered"]
+	named = LockFacts(
+		"Sales Order",
+		"SO-1",
+		per_billed=100,
+		billed_by=("Sales Invoice SINV-1",),
+		delivered_by=("Delivery Note DN-1",),
+	)
+	assert lock_reasons(named) == ["Sales Order SO-1 is 100% billed by Sales Invoice SINV-1"]
 
 
 def test_many_payments_are_summed_up():

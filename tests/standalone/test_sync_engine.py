@@ -4,7 +4,7 @@ from kraal_connect.engine.errors import AuthenticationError, PageLost, RecordErr
 from kraal_connect.engine.records import Change, Page, Stream, Target
 from kraal_connect.engine.retry import ApiCaller, RetryPolicy
 from kraal_connect.engine.stats import RunStats
-from kraal_connect.engine.sync import read_pages, sync_streams
+from kraal_connect.engine.sync import apply_change, read_pages, sync_streams
 from tests.standalone.memory_store import MemoryStore
 
 
@@ -309,3 +309,20 @@ def test_a_new_version_that_maps_to_the_same_documents_writes_nothing():
 	stats = run(Stream("row", paged_source([bumped]), amount_mapper), store)
 	assert (store.writes, stats.counts["row"].skipped, stats.counts["row"].updated) == (2, 2, 0)
 	assert store.versions[("row", "a")] == "updated-later"
+
+
+def test_a_record_met_twice_at_one_version_in_one_run_is_handled_once():
+	"""A failed record tried again at the start of a run and met again by its stream fails once."""
+	calls = []
+
+	def failing(record, context):
+		calls.append(record["id"])
+		raise RecordError(f"row {record['id']}: field 'amount' is missing")
+
+	store, stats = MemoryStore(), RunStats()
+	stream = Stream("row", paged_source([changes("a")]), failing)
+	(change,) = changes("a")
+	apply_change(stream, change, store, {"scale": 1}, stats)  # the open failure, tried again
+	sync_streams([stream], store, ApiCaller(sleep=lambda s: None), {"scale": 1}, stats)  # met again
+	assert calls == ["a"]
+	assert (stats.counts["row"].failed, stats.counts["row"].skipped, len(stats.failures)) == (1, 1, 1)
