@@ -3,6 +3,10 @@
 On top of the base fault injection it has what makes SP-API particular:
   - LWA: POST /auth/o2/token trades a refresh token for an access token that expires on the
     emulator's clock; every operation wants a live one in x-amz-access-token (403 otherwise).
+  - The website authorization workflow: GET /apps/authorize/consent is Seller Central's consent page,
+    already agreed to by the seller, which redirects to the redirect_uri with the state, the
+    selling_partner_id and an spapi_oauth_code; LWA trades that code (once, within five minutes) for a
+    refresh token of the seller.
   - A token bucket per operation with Amazon's published rate and burst. Every answer carries
     x-amzn-RateLimit-Limit; an empty bucket answers 429 QuotaExceeded.
   - Report documents: getReportDocument hands out a presigned-style URL on this emulator, which
@@ -11,6 +15,10 @@ On top of the base fault injection it has what makes SP-API particular:
 Control endpoints besides the base ones:
   POST /_emulator/rate_limits   {"getOrders": {"rate": 0.0167, "burst": 1}}: set and refill buckets
   POST /_emulator/clock         {"advance": 60}: move the emulator's clock on (token expiry, refills)
+  POST /_emulator/consent       {"deny": false, "selling_partner_id"?}: how the next consent pages are
+                                answered: declined, or agreed to by this seller (default: lwa.json's)
+  POST /_emulator/revoke        {"refresh_token"?}: that refresh token, or every one the workflow issued,
+                                is refused by LWA from now on (the seller removed the app)
 """
 
 import base64
@@ -26,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import wraps
 from pathlib import Path
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote, urlencode
 
 from emulators.base import Emulator, Request, Response
 
@@ -41,6 +49,9 @@ RATE_LIMITS = {
 	"getInventorySummaries": (2.0, 2),
 }
 ACCESS_PREFIX = "Atza|emulator-"
+REFRESH_PREFIX = "Atzr|emulator-"
+# An spapi_oauth_code works this long after the consent, and once.
+CODE_SECONDS = 300
 DOCUMENT_PATH = "/tortuga/"
 
 
@@ -120,6 +131,7 @@ def operation(name: str):
 class AmazonEmulator(Emulator):
 	routes = (
 		("POST", "/auth/o2/token", "token"),
+		("GET", "/apps/authorize/consent", "consent"),
 		("GET", "/sellers/v1/marketplaceParticipations", "marketplace_participations"),
 		("GET", "/orders/v0/orders", "get_orders"),
 		("GET", r"/orders/v0/orders/(?P<order_id>[^/]+)/orderItems", "get_order_items"),
@@ -144,6 +156,10 @@ class AmazonEmulator(Emulator):
 			self.inventory_page_size = 50
 			self._skew = 0.0
 			self._access_tokens: dict[str, float] = {}  # access token -> expiry on the emulator clock
+			self._codes: dict[str, tuple[str, str, float]] = {}  # code -> client id, redirect_uri, issued at
+			self._issued_refresh: dict[str, str] = {}  # refresh token the workflow issued -> client id
+			self.deny_consent = False
+			self.consenting_seller: str | None = None
 			self._buckets = {
 				name: Bucket(rate, burst, float(burst), self.now())
 				for name, (rate, burst) in RATE_LIMITS.items()
@@ -175,6 +191,15 @@ class AmazonEmulator(Emulator):
 			return Response(200, {"ok": True})
 		if action == ("POST", "/_emulator/clock"):
 			self.advance(float((request.json() or {}).get("advance", 0)))
+			return Response(200, {"ok": True})
+		if action == ("POST", "/_emulator/consent"):
+			spec = request.json() or {}
+			with self._state_lock:
+				self.deny_consent = bool(spec.get("deny"))
+				self.consenting_seller = spec.get("selling_partner_id")
+			return Response(200, {"ok": True})
+		if action == ("POST", "/_emulator/revoke"):
+			self.revoke((request.json() or {}).get("refresh_token"))
 			return Response(200, {"ok": True})
 		return super().control(request)
 
@@ -223,27 +248,85 @@ class AmazonEmulator(Emulator):
 		path = self.data_dir / "documents" / f"{document_id}.txt"
 		return path if path.parent == self.data_dir / "documents" and path.is_file() else None
 
+	# -- Seller Central's consent -----------------------------------------------------------------
+	def consent(self, request: Request) -> Response:
+		"""The consent page, answered at once as set by /_emulator/consent. Not emulated: the app's list
+		of registered redirect URIs (any redirect_uri given is taken; Amazon's default is not known)."""
+		lwa = self.read_json("lwa.json")
+		app = lwa["applications"].get(request.arg("application_id") or "")
+		redirect_uri, state = request.arg("redirect_uri"), request.arg("state") or ""
+		if app is None or not redirect_uri:
+			return Response(
+				400,
+				"MD9100: the application or its redirect URI is not known",
+				{"Content-Type": "text/plain"},
+			)
+		if app.get("draft") and request.arg("version") != "beta":
+			return Response(
+				400,
+				"MD1000: a draft application is authorized with version=beta",
+				{"Content-Type": "text/plain"},
+			)
+		with self._state_lock:
+			denied, seller = self.deny_consent, self.consenting_seller or lwa["selling_partner_id"]
+			if not denied:
+				code = "ANemu" + secrets.token_hex(10)
+				self._codes[code] = (app["client_id"], redirect_uri, self.now())
+		if denied:
+			query = {"error": "access_denied", "error_description": "The seller declined", "state": state}
+		else:
+			query = {"state": state, "selling_partner_id": seller, "spapi_oauth_code": code}
+		return Response(302, "", {"Location": f"{redirect_uri}?{urlencode(query)}"})
+
+	def revoke(self, refresh_token: str | None = None) -> None:
+		"""LWA refuses the refresh token (every one the workflow issued when None) from now on."""
+		with self._state_lock:
+			for token in [refresh_token] if refresh_token else list(self._issued_refresh):
+				self._issued_refresh.pop(token, None)
+
 	# -- Login with Amazon -----------------------------------------------------------------------
 	def token(self, request: Request) -> Response:
 		form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
 		lwa = self.read_json("lwa.json")
-		client = lwa["clients"].get(form.get("client_id", ""))
+		client_id = form.get("client_id", "")
+		client = lwa["clients"].get(client_id)
 		if not client or not secrets.compare_digest(client["client_secret"], form.get("client_secret", "")):
 			return lwa_error(401, "invalid_client", "Client authentication failed")
-		if form.get("grant_type") != "refresh_token":
-			return lwa_error(400, "unsupported_grant_type", "The authorization grant type is not supported")
-		if form.get("refresh_token") not in client["refresh_tokens"]:
-			return lwa_error(
-				400, "invalid_grant", "The request has an invalid grant parameter : refresh_token"
-			)
-		access_token = ACCESS_PREFIX + secrets.token_urlsafe(24)
+		grant = form.get("grant_type")
 		with self._state_lock:
+			if grant == "authorization_code":
+				issued = self._codes.pop(form.get("code", ""), None)
+				if (
+					issued is None
+					or issued[0] != client_id
+					or issued[1] != form.get("redirect_uri", issued[1])
+					or self.now() - issued[2] > CODE_SECONDS
+				):
+					return lwa_error(
+						400, "invalid_grant", "The request has an invalid grant parameter : code"
+					)
+				refresh_token = REFRESH_PREFIX + secrets.token_urlsafe(24)
+				self._issued_refresh[refresh_token] = client_id
+			elif grant == "refresh_token":
+				refresh_token = form.get("refresh_token")
+				if (
+					refresh_token not in client["refresh_tokens"]
+					and self._issued_refresh.get(refresh_token) != client_id
+				):
+					return lwa_error(
+						400, "invalid_grant", "The request has an invalid grant parameter : refresh_token"
+					)
+			else:
+				return lwa_error(
+					400, "unsupported_grant_type", "The authorization grant type is not supported"
+				)
+			access_token = ACCESS_PREFIX + secrets.token_urlsafe(24)
 			self._access_tokens[access_token] = self.now() + lwa["expires_in"]
 		return Response(
 			200,
 			{
 				"access_token": access_token,
-				"refresh_token": form["refresh_token"],
+				"refresh_token": refresh_token,
 				"token_type": "bearer",
 				"expires_in": lwa["expires_in"],
 			},

@@ -4,10 +4,19 @@ It is a real GraphQL server (graphql-core, the schema in shopify_schema.graphql)
 validated and executed, so a field Shopify does not have fails as it would at Shopify. Every answer
 carries Shopify's query cost; a leaky bucket throttles like Shopify (HTTP 200, code THROTTLED).
 
+The app's OAuth (authorization code grant) too: GET /admin/oauth/authorize is the consent page, already
+agreed to by the store owner, which redirects to the redirect_uri with a code and Shopify's HMAC over the
+query; POST /admin/oauth/access_token trades the code (once) for an access token that the GraphQL API
+accepts, besides the custom app's token of app.json.
+
 Control endpoints, besides those of emulators/base.py:
   POST /_emulator/throttle  {"maximumAvailable", "restoreRate", "currentlyAvailable"}: set the bucket
   POST /_emulator/webhook   {"url", "topic", "payload", "webhook_id"?}: send a webhook signed with the
                             dataset's app secret, as Shopify would; answers {"status", "body", "webhook_id"}
+  POST /_emulator/consent   {"deny": false, "withhold": ["read_customers"]}: how the store owner answers
+                            the next consent pages: decline, or grant all but these scopes
+  POST /_emulator/revoke    {"token"?}: that access token, or every one OAuth issued, stops working (the
+                            app was uninstalled)
 """
 
 import base64
@@ -23,6 +32,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 import requests
 from graphql import (
@@ -138,6 +148,13 @@ def _timestamp(value: str) -> datetime:
 def sign(body: bytes, secret: str) -> str:
 	"""X-Shopify-Hmac-Sha256: base64 of the HMAC-SHA256 of the raw body, keyed with the app secret."""
 	return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def sign_query(params: dict[str, str], secret: str) -> str:
+	"""The hmac of an OAuth redirect: hex HMAC-SHA256 of the other parameters, sorted, as k=v joined by &
+	(the parameters the emulator sends have no % & = to escape)."""
+	message = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "hmac")
+	return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
 def send_webhook(
@@ -715,7 +732,11 @@ def _shopify_error(error: GraphQLError) -> dict:
 
 
 class ShopifyEmulator(Emulator):
-	routes = (("POST", GRAPHQL_PATH, "graphql"),)
+	routes = (
+		("POST", GRAPHQL_PATH, "graphql"),
+		("GET", "/admin/oauth/authorize", "authorize"),
+		("POST", "/admin/oauth/access_token", "access_token"),
+	)
 
 	def __init__(
 		self,
@@ -735,12 +756,20 @@ class ShopifyEmulator(Emulator):
 		self.files = DatasetFiles()
 		self._state_lock = threading.Lock()
 		self._next_id = 1
+		self._reset_oauth()
 
 	def reset_state(self) -> None:
 		self.bucket = CostBucket(*self._bucket_settings, self.clock)
 		with self._state_lock:
 			self.webhooks.clear()
 			self.inventory_changes.clear()
+			self._reset_oauth()
+
+	def _reset_oauth(self) -> None:
+		self.codes: dict[str, tuple[str, ...]] = {}  # authorization code -> the scopes it grants
+		self.tokens: dict[str, tuple[str, ...]] = {}  # access tokens OAuth issued -> their scopes
+		self.deny_consent = False
+		self.withheld_scopes: set[str] = set()
 
 	def throttle(self, maximum=None, restore_rate=None, available=None) -> None:
 		"""Resize the bucket or drain it, so that a test can force throttling."""
@@ -748,7 +777,8 @@ class ShopifyEmulator(Emulator):
 
 	# -- GraphQL ---------------------------------------------------------------------------------
 	def graphql(self, request: Request) -> Response:
-		if request.headers.get("x-shopify-access-token") != self.app["access_token"]:
+		token = request.headers.get("x-shopify-access-token")
+		if token != self.app["access_token"] and token not in self.tokens:
 			return Response(401, {"errors": INVALID_TOKEN})
 		try:
 			body = request.json() or {}
@@ -957,6 +987,65 @@ class ShopifyEmulator(Emulator):
 			}
 		return {"deletedWebhookSubscriptionId": gid, "userErrors": []}
 
+	# -- OAuth -----------------------------------------------------------------------------------
+	def authorize(self, request: Request) -> Response:
+		"""The consent page, answered at once as the store owner set it (/_emulator/consent): a redirect
+		with a code, or with error=access_denied when declined."""
+		redirect_uri, state = request.arg("redirect_uri"), request.arg("state") or ""
+		if request.arg("client_id") != self.app["client_id"] or not redirect_uri:
+			return Response(400, "Oauth error invalid_request: The client_id or redirect_uri is not valid")
+		if self.deny_consent:
+			query = urlencode({"error": "access_denied", "state": state})
+			return Response(302, "", {"Location": f"{redirect_uri}?{query}"})
+		asked = {s.strip() for s in (request.arg("scope") or "").split(",") if s.strip()}
+		code = "emu-code-" + os.urandom(12).hex()
+		with self._state_lock:
+			self.codes[code] = tuple(sorted(asked - self.withheld_scopes))
+		shop = self.app["shop_domain"]
+		admin = base64.b64encode(f"admin.shopify.com/store/{shop.split('.')[0]}".encode()).decode()
+		params = {
+			"code": code,
+			"host": admin,
+			"shop": shop,
+			"state": state,
+			"timestamp": str(int(time.time())),
+		}
+		params["hmac"] = sign_query(params, self.app["api_secret"])
+		return Response(302, "", {"Location": f"{redirect_uri}?{urlencode(params)}"})
+
+	def access_token(self, request: Request) -> Response:
+		"""The code (once, for the app's client id and secret) for an offline access token."""
+		if request.headers.get("content-type", "").startswith("application/json"):
+			form = request.json() or {}
+		else:
+			form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
+		if (
+			form.get("client_id") != self.app["client_id"]
+			or form.get("client_secret") != self.app["api_secret"]
+		):
+			return Response(
+				400, {"error": "invalid_client", "error_description": "Client credentials are invalid"}
+			)
+		with self._state_lock:
+			scopes = self.codes.pop(form.get("code") or "", None)
+			if scopes is None:
+				return Response(
+					400,
+					{
+						"error": "invalid_request",
+						"error_description": "The authorization code was not found or was already used",
+					},
+				)
+			token = "shpat_" + os.urandom(16).hex()
+			self.tokens[token] = scopes
+		return Response(200, {"access_token": token, "scope": ",".join(scopes)})
+
+	def revoke(self, token: str | None = None) -> None:
+		"""The token (every one OAuth issued when None) stops working, as when the app is uninstalled."""
+		with self._state_lock:
+			for issued in [token] if token else list(self.tokens):
+				self.tokens.pop(issued, None)
+
 	# -- webhooks and control --------------------------------------------------------------------
 	def send_webhook(
 		self, url: str, topic: str, payload: Any, webhook_id: str | None = None
@@ -979,4 +1068,13 @@ class ShopifyEmulator(Emulator):
 			webhook_id = spec.get("webhook_id") or str(uuid.uuid4())
 			sent = self.send_webhook(spec["url"], spec["topic"], spec["payload"], webhook_id)
 			return Response(200, {"status": sent.status_code, "body": sent.text, "webhook_id": webhook_id})
+		if action == ("POST", "/_emulator/consent"):
+			spec = request.json() or {}
+			with self._state_lock:
+				self.deny_consent = bool(spec.get("deny"))
+				self.withheld_scopes = set(spec.get("withhold") or ())
+			return Response(200, {"ok": True})
+		if action == ("POST", "/_emulator/revoke"):
+			self.revoke((request.json() or {}).get("token"))
+			return Response(200, {"ok": True})
 		return super().control(request)

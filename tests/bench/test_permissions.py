@@ -46,6 +46,13 @@ TABLE = {
 	"kraal_connect.connectors.qbo.oauth.authorization_url": ({}, CREDENTIALS),
 	"kraal_connect.connectors.shopify.endpoints.register_webhooks": ({}, CREDENTIALS),
 	"kraal_connect.connectors.shopify.endpoints.unregister_webhooks": ({}, CREDENTIALS),
+	"kraal_connect.connectors.shopify.oauth.authorization_url": (
+		{"shop": "kraal-perm.myshopify.com"},
+		CREDENTIALS,
+	),
+	"kraal_connect.connectors.amazon.oauth.authorization_url": ({}, CREDENTIALS),
+	"kraal_connect.connectors.amazon.oauth.participating_marketplaces": ({}, RUN),
+	"kraal_connect.connectors.amazon.oauth.choose_marketplaces": ({"marketplace_ids": "[]"}, RUN),
 }
 
 
@@ -87,6 +94,7 @@ def bank(plaid_emulator, users):
 def call_as(role: str, cmd: str, args: dict) -> str:
 	"""'allowed' when the call gets past its permission checks, 'denied' when it does not."""
 	frappe.set_user("Guest" if role == "Guest" else USERS[role])
+	request, form_dict = getattr(frappe.local, "request", None), frappe.local.form_dict
 	frappe.local.request = SimpleNamespace(method="POST")
 	frappe.local.form_dict = frappe._dict(args)
 	try:
@@ -98,6 +106,7 @@ def call_as(role: str, cmd: str, args: dict) -> str:
 	finally:
 		frappe.db.rollback()
 		frappe.set_user("Administrator")
+		frappe.local.request, frappe.local.form_dict = request, form_dict
 	return "allowed"
 
 

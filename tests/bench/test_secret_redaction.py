@@ -50,7 +50,9 @@ def assert_hidden(text: str, secrets: list[str], public: str) -> None:
 	leaked = sorted(p for s in secrets for p in pieces(s) if p in text.replace(public, ""))
 	if leaked:
 		at = text.find(leaked[0])
-		raise AssertionError(f"pieces of a secret leaked: {leaked[:3]} in …{text[max(0, at - 200) : at + 60]}…")
+		raise AssertionError(
+			f"pieces of a secret leaked: {leaked[:3]} in …{text[max(0, at - 200) : at + 60]}…"
+		)
 
 
 def test_a_failed_run_keeps_every_form_of_every_secret_out_of_logs_and_status(bank, plaid_emulator):

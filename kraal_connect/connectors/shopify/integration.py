@@ -10,7 +10,7 @@ from erpnext.stock.utils import get_stock_balance
 from frappe import _
 from frappe.utils import flt
 
-from kraal_connect.connectors.shopify import mapping, streams
+from kraal_connect.connectors.shopify import authorization, mapping, streams
 from kraal_connect.connectors.shopify.client import INVENTORY_BATCH_SIZE, WEBHOOK_TOPICS, ShopifyApi, batches
 from kraal_connect.connectors.shopify.mapping import (
 	GATEWAY_MAPPING,
@@ -87,6 +87,7 @@ class ShopifyConnector(Connector):
 	# -- Shopify -> ERPNext -----------------------------------------------------------------------
 	def prepare(self, stats: RunStats) -> mapping.ShopifyContext:
 		doc = self.integration
+		authorization.check_granted(doc)  # a scope the store did not grant is named before any call
 		shop = self.caller(self.api.shop)
 		company_currency = frappe.get_cached_value("Company", doc.company, "default_currency")
 		if shop.get("currencyCode") != company_currency:

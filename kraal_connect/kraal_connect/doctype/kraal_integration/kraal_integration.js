@@ -2,6 +2,8 @@ const KRAAL_API = "kraal_connect.api";
 const PLAID_LINK = "kraal_connect.connectors.plaid.link";
 const QBO_OAUTH = "kraal_connect.connectors.qbo.oauth";
 const SHOPIFY_ENDPOINTS = "kraal_connect.connectors.shopify.endpoints";
+const SHOPIFY_OAUTH = "kraal_connect.connectors.shopify.oauth";
+const AMAZON_OAUTH = "kraal_connect.connectors.amazon.oauth";
 const STATUS_COLOURS = {
 	Active: "green",
 	"Needs Re-authentication": "orange",
@@ -57,7 +59,11 @@ function add_actions(frm) {
 		if (label) frm.add_custom_button(label, () => open_plaid_link(frm));
 	}
 	if (frm.doc.vendor === "QuickBooks Online") add_quickbooks_actions(frm);
-	if (frm.doc.vendor === "Shopify") add_shopify_actions(frm);
+	if (frm.doc.vendor === "Shopify") {
+		add_vendor_connect(frm, __("Shopify"), () => ask_shop(frm));
+		add_shopify_actions(frm);
+	}
+	if (frm.doc.vendor === "Amazon") add_amazon_actions(frm);
 	frm.add_custom_button(__("Failed Records"), () =>
 		frappe.set_route("List", "Kraal Failed Record", { integration: frm.doc.name, status: "Open" }), __("View"));
 	frm.add_custom_button(__("Account Mappings"), () =>
@@ -85,6 +91,66 @@ function add_shopify_actions(frm) {
 		: [__("Register Webhooks"), "register_webhooks"];
 	frm.add_custom_button(label, () =>
 		call(frm, `${SHOPIFY_ENDPOINTS}.${method}`).then((msg) => frappe.show_alert(msg)), __("Actions"));
+}
+
+// Connect (or connect again: a revoked or expired token, an uninstalled app, new scopes) through the
+// vendor's consent page; its callback stores the token and comes back here. Links, mappings and cursors
+// stay, so the next sync resumes where the last one stopped.
+function add_vendor_connect(frm, vendor, start) {
+	const connected = Boolean(frm.doc.external_account);
+	const needed = !connected || ["Needs Re-authentication", "Disconnected"].includes(frm.doc.status);
+	const label = connected ? __("Reconnect {0}", [vendor]) : __("Connect {0}", [vendor]);
+	frm.add_custom_button(label, start, needed ? undefined : __("Actions"));
+}
+
+function go_to_consent(method, args) {
+	frappe.call({ method, args }).then(({ message: url }) => { window.location.href = url; });
+}
+
+function ask_shop(frm) {
+	frappe.prompt({
+		fieldname: "shop", fieldtype: "Data", label: __("Shop Domain"), reqd: 1,
+		default: frm.doc.external_account, description: __("The store's permanent x.myshopify.com domain"),
+	}, ({ shop }) => go_to_consent(`${SHOPIFY_OAUTH}.authorization_url`, { integration: frm.doc.name, shop }),
+	__("Connect Shopify"), __("Continue to Shopify"));
+}
+
+function add_amazon_actions(frm) {
+	add_vendor_connect(frm, __("Amazon"), () =>
+		go_to_consent(`${AMAZON_OAUTH}.authorization_url`, { integration: frm.doc.name }));
+	if (!frm.doc.external_account) return;
+	frm.add_custom_button(__("Choose Marketplaces"), () => choose_marketplaces(frm), __("Actions"));
+	// Just connected: Amazon listed the seller's marketplaces; the user picks which to sync.
+	if (!frm.doc.marketplace_ids && frm.doc.amazon_marketplaces && !frm.marketplaces_offered) {
+		frm.marketplaces_offered = true;
+		choose_marketplaces(frm);
+	}
+}
+
+function choose_marketplaces(frm) {
+	frappe.call({ method: `${AMAZON_OAUTH}.participating_marketplaces`, args: { integration: frm.doc.name } })
+		.then(({ message: listed }) => {
+			const chosen = (frm.doc.marketplace_ids || "").split("\n").map((id) => id.trim());
+			const dialog = new frappe.ui.Dialog({
+				title: __("Marketplaces to Sync"),
+				fields: [{
+					fieldname: "marketplace_ids", fieldtype: "MultiCheck", label: __("Marketplaces"), reqd: 1,
+					description: __("The first ticked in this list is the home marketplace (catalog and FBA inventory)."),
+					options: listed.map((m) => ({
+						label: frappe.utils.escape_html(`${m.name || m.id} (${m.id}, ${m.currency || ""})`),
+						value: m.id,
+						checked: chosen.includes(m.id),
+					})),
+				}],
+				primary_action_label: __("Save"),
+				primary_action: ({ marketplace_ids }) => {
+					dialog.hide();
+					call(frm, `${AMAZON_OAUTH}.choose_marketplaces`, { marketplace_ids })
+						.then((msg) => frappe.show_alert({ message: msg, indicator: "green" }));
+				},
+			});
+			dialog.show();
+		});
 }
 
 function open_plaid_link(frm) {

@@ -13,6 +13,10 @@ class KraalIntegration(Document):
 		except EndpointNotAllowed as exc:
 			frappe.throw(str(exc), title=frappe._("API Base URL"))
 		self.add_missing_entities()
+		if self.vendor == "Shopify" and self.access_token and not self.is_dummy_password(self.access_token):
+			# A token pasted by hand (a custom app's) comes with no grant Shopify told of: Connect Shopify's
+			# Granted Scopes were another token's.
+			self.granted_scopes = ""
 		for fieldname, value in connector_class(self.vendor).defaults.items():
 			if not self.get(fieldname):
 				self.set(fieldname, value)
