@@ -1,6 +1,6 @@
-"""What the Shopify and Amazon authorization flows share on the site: the integration a callback's
-state was issued for, the refusal page, secrets into Password fields, and the way back to the form.
-(QuickBooks' connectors/qbo/oauth.py came first and keeps its own.)"""
+"""What the vendors' authorization callbacks (QuickBooks, Shopify, Amazon) share on the site: the
+integration a callback's state was issued for, the refusal page, secrets into Password fields, and the
+way back to the form."""
 
 from urllib.parse import quote
 

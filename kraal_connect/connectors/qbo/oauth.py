@@ -1,13 +1,12 @@
 """Connecting a QuickBooks company (OAuth 2.0 authorization code through intuit-oauth) and Intuit's
 webhooks."""
 
-from urllib.parse import quote
-
 import frappe
 from frappe import _
 from frappe.utils.password import get_decrypted_password
 
 from kraal_connect.api import check_can_manage_credentials
+from kraal_connect.connectors.callbacks import back_to_form, integration_of, refuse, state_refusal
 from kraal_connect.connectors.qbo.integration import (
 	PARALLEL_RUN,
 	VENDOR,
@@ -20,9 +19,11 @@ from kraal_connect.connectors.qbo.webhooks import SIGNATURE_HEADER, parse_notifi
 from kraal_connect.engine import webhooks
 from kraal_connect.engine.errors import SyncError
 from kraal_connect.engine.oauth_flow import issue_state, take_state
-from kraal_connect.engine.oauth_state import OTHER_USER, Flow, StateRefused
+from kraal_connect.engine.oauth_state import StateRefused
 from kraal_connect.engine.scheduler import enqueue_sync
 from kraal_connect.engine.webhook_intake import delivery_key, hmac_signers
+
+QUICKBOOKS = "QuickBooks"
 
 
 @frappe.whitelist(methods=["POST"])
@@ -49,24 +50,28 @@ def callback(code: str | None = None, state: str | None = None, realmId: str | N
 	try:
 		flow = take_state(VENDOR, state)
 	except StateRefused as exc:
-		return _refuse(_state_refusal(exc.reason))
-	doc = _integration_of(flow)
+		return refuse(QUICKBOOKS, state_refusal(QUICKBOOKS, exc.reason))
+	doc = integration_of(flow, VENDOR)
 	if doc is None:
-		return _refuse(
-			_("This QuickBooks connection was started for an integration you can no longer connect.")
+		return refuse(
+			QUICKBOOKS,
+			_("This QuickBooks connection was started for an integration you can no longer connect."),
 		)
 	if kwargs.get("error") or not code or not realmId:
-		return _refuse(_("QuickBooks did not connect: {0}").format(kwargs.get("error") or _("no code")))
+		return refuse(
+			QUICKBOOKS, _("QuickBooks did not connect: {0}").format(kwargs.get("error") or _("no code"))
+		)
 	if doc.external_account and doc.external_account != realmId:
-		return _refuse(
+		return refuse(
+			QUICKBOOKS,
 			_(
 				"{0} is connected to QuickBooks company {1}; create another integration for company {2}"
-			).format(doc.name, doc.external_account, realmId)
+			).format(doc.name, doc.external_account, realmId),
 		)
 	try:
 		tokens = oauth_client(doc).exchange_code(code, realmId)
 	except SyncError as exc:
-		return _refuse(_("Intuit did not accept the connection: {0}").format(exc))
+		return refuse(QUICKBOOKS, _("Intuit did not accept the connection: {0}").format(exc))
 	store_tokens(doc, tokens)
 	doc.db_set({"external_account": realmId, "enabled": 1, "status": "Active", "status_reason": ""})
 	frappe.db.commit()  # the tokens are kept whatever reading the chart of accounts meets
@@ -75,36 +80,7 @@ def callback(code: str | None = None, state: str | None = None, realmId: str | N
 		sync_account_mappings(doc, {a["Id"]: a for a in qbo_accounts})
 	except SyncError as exc:
 		frappe.log_error(title=f"QuickBooks chart of accounts of {doc.name}", message=str(exc))
-	frappe.local.response["type"] = "redirect"
-	frappe.local.response["location"] = f"/app/kraal-integration/{quote(doc.name)}"
-
-
-def _state_refusal(reason: str) -> str:
-	if reason == OTHER_USER:
-		return _(
-			"This QuickBooks connection was started by another user; connect again from the integration."
-		)
-	return _(
-		"This QuickBooks connection was not started from ERPNext, was already used, or has expired; "
-		"connect again from the integration."
-	)
-
-
-def _integration_of(flow: Flow):
-	"""The integration the flow was started for, while it is a QuickBooks integration the user may
-	still configure; None otherwise."""
-	if not frappe.db.exists("Kraal Integration", flow.integration):
-		return None
-	doc = frappe.get_doc("Kraal Integration", flow.integration)
-	if doc.vendor != VENDOR or not doc.has_permission("write"):
-		return None
-	if not doc.has_permlevel_access_to("access_token", permission_type="write"):
-		return None
-	return doc
-
-
-def _refuse(message: str) -> None:
-	frappe.respond_as_web_page(_("QuickBooks"), message, http_status_code=400, indicator_color="red")
+	back_to_form(doc)
 
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])
