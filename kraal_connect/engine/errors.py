@@ -72,3 +72,14 @@ def retry_after_seconds(value: str | None) -> float | None:
 		return max(0.0, float(value)) if value is not None else None
 	except ValueError:
 		return None
+
+
+def caused_by(exc: BaseException | None, kinds) -> BaseException | None:
+	"""The first error of these kinds in exc's chain of causes, however a mapper or ERPNext wrapped it."""
+	seen = set()
+	while exc is not None and id(exc) not in seen:
+		if isinstance(exc, kinds):
+			return exc
+		seen.add(id(exc))
+		exc = exc.__cause__ or exc.__context__
+	return None

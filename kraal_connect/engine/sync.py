@@ -13,6 +13,7 @@ from kraal_connect.engine.errors import (
 	PaginationRestart,
 	SyncError,
 	as_transient,
+	caused_by,
 )
 from kraal_connect.engine.records import Change, Page, Stream, Target, as_targets
 from kraal_connect.engine.retry import ApiCaller
@@ -63,24 +64,13 @@ def apply_change(stream: Stream, change: Change, store: Store, context: Any, sta
 	except Exception as exc:
 		if isinstance(exc, PageLost):
 			raise
-		if _page_lost(exc):
+		if caused_by(exc, PageLost):
 			raise PageLost(str(exc)) from exc
 		stats.fail(
 			stream.entity, change.external_id, failure_message(exc), change=change, **_failure_kind(exc)
 		)
 	else:
 		stats.record(stream.entity, outcome, change.external_id)
-
-
-def _page_lost(exc: BaseException | None) -> bool:
-	"""A lost page is the page's fault, not the record's, even when a mapper wrapped it."""
-	seen = set()
-	while exc is not None and id(exc) not in seen:
-		if isinstance(exc, PageLost):
-			return True
-		seen.add(id(exc))
-		exc = exc.__cause__ or exc.__context__
-	return False
 
 
 def _failure_kind(exc: Exception) -> dict:

@@ -11,7 +11,7 @@ from frappe.utils import get_datetime, now_datetime
 from kraal_connect.engine import decisions
 from kraal_connect.engine.compare import differences
 from kraal_connect.engine.decisions import Decision, Written, decide
-from kraal_connect.engine.errors import ConflictError, PageLost, RecordError
+from kraal_connect.engine.errors import ConflictError, PageLost, RecordError, caused_by
 from kraal_connect.engine.protection_facts import document_lock_reasons
 from kraal_connect.engine.records import Ref
 
@@ -36,24 +36,13 @@ def isolated() -> Iterator[None]:
 	try:
 		yield
 	except BaseException as exc:
-		busy = _database_busy(exc)
+		busy = caused_by(exc, DATABASE_BUSY)
 		if busy is not None:
 			raise PageLost(f"database busy: {busy}") from exc
 		frappe.db.rollback(save_point=savepoint)
 		raise
 	else:
 		frappe.db.release_savepoint(savepoint)
-
-
-def _database_busy(exc: BaseException | None) -> BaseException | None:
-	"""The deadlock or lock wait behind an error, however a mapper or ERPNext wrapped it."""
-	seen = set()
-	while exc is not None and id(exc) not in seen:
-		if isinstance(exc, DATABASE_BUSY):
-			return exc
-		seen.add(id(exc))
-		exc = exc.__cause__ or exc.__context__
-	return None
 
 
 def find_link(integration: str, external_type: str, external_id: str) -> dict | None:

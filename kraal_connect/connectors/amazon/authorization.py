@@ -12,8 +12,9 @@ from urllib.parse import urlencode
 import httpx
 
 from kraal_connect.connectors.amazon.client import LWA_TOKEN_URL
+from kraal_connect.connectors.token_exchange import token_answer
 from kraal_connect.engine.endpoints import EndpointNotAllowed, check_endpoint
-from kraal_connect.engine.errors import AuthenticationError, SyncError, TransientError, retry_after_seconds
+from kraal_connect.engine.errors import TransientError
 
 # Seller Central of each SP-API region: where a seller of that region consents.
 SELLER_CENTRAL = {
@@ -98,21 +99,7 @@ def exchange_code(
 		response = httpx.post(token_url, data=form, timeout=timeout)
 	except httpx.TransportError as exc:
 		raise TransientError(f"Login with Amazon: network: {type(exc).__name__}") from None
-	status = response.status_code
-	if status == 429 or status >= 500:
-		raise TransientError(
-			f"Login with Amazon answered {status}",
-			retry_after=retry_after_seconds(response.headers.get("Retry-After")),
-		)
-	try:
-		body = response.json()
-	except ValueError:
-		body = {}
-	body = body if isinstance(body, dict) else {}
-	if status == 200 and body.get("refresh_token"):
-		return body["refresh_token"]
-	# Only LWA's structured error is quoted, never the body: it may echo what was sent.
-	reason = ": ".join(str(body[k]) for k in ("error", "error_description") if body.get(k))
-	if status in (400, 401, 403):
-		raise AuthenticationError(f"Login with Amazon refused the authorization code ({reason or status})")
-	raise SyncError(f"Login with Amazon answered {status}")
+	answer = token_answer(
+		"Login with Amazon", response.status_code, response.headers, response.json, "refresh_token"
+	)
+	return answer["refresh_token"]

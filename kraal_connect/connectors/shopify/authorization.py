@@ -16,8 +16,9 @@ from urllib.parse import urlencode
 import requests
 
 from kraal_connect.connectors.shopify.mapping import CUSTOMERS, INVENTORY, ORDERS, PRODUCTS
+from kraal_connect.connectors.token_exchange import token_answer
 from kraal_connect.engine.endpoints import EndpointNotAllowed, check_endpoint
-from kraal_connect.engine.errors import AuthenticationError, SyncError, TransientError, retry_after_seconds
+from kraal_connect.engine.errors import AuthenticationError, TransientError
 
 # Shopify's own rule for a store's permanent domain: anything else is not a store this flow may name.
 SHOP_DOMAIN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-]*\.myshopify\.com$")
@@ -196,21 +197,5 @@ def exchange_code(base: str, client_id: str, client_secret: str, code: str, time
 		)
 	except requests.RequestException as exc:
 		raise TransientError(f"network: could not reach Shopify ({type(exc).__name__})") from None
-	status = response.status_code
-	if status == 429 or status >= 500:
-		raise TransientError(
-			f"Shopify answered HTTP {status}",
-			retry_after=retry_after_seconds(response.headers.get("Retry-After")),
-		)
-	try:
-		body = response.json()
-	except ValueError:
-		body = {}
-	body = body if isinstance(body, dict) else {}
-	if status == 200 and body.get("access_token"):
-		return Grant(body["access_token"], parse_scopes(body.get("scope")))
-	# Only Shopify's structured error is quoted, never the body: it may echo what was sent.
-	reason = ": ".join(str(body[k]) for k in ("error", "error_description") if body.get(k))
-	if status in (400, 401, 403):
-		raise AuthenticationError(f"Shopify refused the authorization code ({reason or f'HTTP {status}'})")
-	raise SyncError(f"Shopify answered the token exchange with HTTP {status}")
+	answer = token_answer("Shopify", response.status_code, response.headers, response.json, "access_token")
+	return Grant(answer["access_token"], parse_scopes(answer.get("scope")))
