@@ -228,7 +228,6 @@ def main() -> None:
 		+ ", ".join(f"{len(rows)} {entity}" for entity, rows in records.items()),
 		flush=True,
 	)
-	discount_accounting = frappe.db.get_single_value("Selling Settings", "enable_discount_accounting")
 	emulator = QboEmulator(work).start()
 	ensure_company(COMPANY, ABBR)
 	integration = connect(emulator.url, company=COMPANY)
@@ -271,7 +270,6 @@ def main() -> None:
 		delete_transactions()
 		purge_integration(integration)
 		delete_company()
-		frappe.db.set_single_value("Selling Settings", "enable_discount_accounting", discount_accounting)
 		frappe.db.commit()
 		shutil.rmtree(work, ignore_errors=True)
 		frappe.destroy()

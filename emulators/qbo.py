@@ -3,8 +3,9 @@
 It answers what python-quickbooks and intuit-oauth send: the OpenID discovery document, the
 consent redirect and the token endpoint (rotating refresh tokens), and under /v3/company/<realm>/
 query (the SELECT subset, with paging), read, create / update (SyncToken checked), delete, cdc,
-batch and reports/TrialBalance, which is computed from the emulator's own data. Writes live in
-memory on top of the dataset until POST /_emulator/reset.
+batch and the reports TrialBalance, GeneralLedger and InventoryValuationSummary, which are computed
+from the emulator's own data as QBO books it. Writes live in memory on top of the dataset until
+POST /_emulator/reset.
 
 Control endpoints besides the base ones:
   POST /_emulator/expire_tokens   every access token issued so far stops working (as after an hour)
@@ -53,8 +54,35 @@ TRANSACTIONS = frozenset(
 		"JournalEntry",
 	}
 )
+# Records that are made inactive rather than deleted: a SELECT leaves the inactive ones out unless its
+# WHERE names Active, although transactions still point at them.
+NAME_LISTS = frozenset({"Account", "Customer", "Vendor", "Item", "Term", "TaxCode", "TaxRate"})
 SALES_FORMS = {"Invoice": 1, "SalesReceipt": 1, "CreditMemo": -1}
 PURCHASE_FORMS = {"Bill": 1, "VendorCredit": -1}
+# What a payment's lines settle, and how each counts against it (a credit applied counts back).
+RECEIPT_LINKS = {"Invoice": 1, "CreditMemo": -1, "JournalEntry": 1}
+BILL_PAYMENT_LINKS = {"Bill": 1, "VendorCredit": -1, "JournalEntry": 1}
+# How QBO's reports name each kind of transaction (a bill payment by how it was paid).
+TXN_TYPES = {
+	"Invoice": "Invoice",
+	"CreditMemo": "Credit Memo",
+	"SalesReceipt": "Sales Receipt",
+	"Bill": "Bill",
+	"VendorCredit": "Vendor Credit",
+	"Payment": "Payment",
+	"Deposit": "Deposit",
+	"Transfer": "Transfer",
+	"JournalEntry": "Journal Entry",
+}
+BILL_PAYMENT_TYPES = {"Check": "Bill Payment (Check)", "CreditCard": "Bill Payment (Credit Card)"}
+# GeneralLedger columns the emulator answers: (title, type).
+LEDGER_COLUMNS = {
+	"tx_date": ("Date", "Date"),
+	"txn_type": ("Transaction Type", "String"),
+	"doc_num": ("Num", "String"),
+	"debt_amt": ("Debit", "Money"),
+	"credt_amt": ("Credit", "Money"),
+}
 REQUIRED = {
 	"Account": ("Name", "AccountType"),
 	"Customer": ("DisplayName",),
@@ -139,6 +167,13 @@ class Realm:
 	# When each record last changed, kept exactly (MetaData shows whole seconds).
 	changed: dict[tuple[str, str], datetime] = field(default_factory=dict)
 	deleted: list[tuple[str, str, datetime]] = field(default_factory=list)
+	# The highest Id each entity has handed out: QBO never gives a deleted record's Id to another.
+	last_ids: dict[str, int] = field(default_factory=dict)
+
+	def new_id(self, entity: str) -> str:
+		held = [int(i) for i in self.records[entity] if i.isdigit()]
+		self.last_ids[entity] = max([self.last_ids.get(entity, 0), *held]) + 1
+		return str(self.last_ids[entity])
 
 	def home_currency(self) -> str:
 		for prefs in self.records.get("Preferences", {}).values():
@@ -386,6 +421,7 @@ class QboEmulator(Emulator):
 			entity = file.stem
 			rows = json.loads(file.read_text())["QueryResponse"].get(entity, [])
 			realm.records[entity] = {str(r["Id"]): r for r in rows}
+			realm.last_ids[entity] = max((int(i) for i in realm.records[entity] if i.isdigit()), default=0)
 			for row in rows:
 				updated = (row.get("MetaData") or {}).get("LastUpdatedTime")
 				if updated:
@@ -537,8 +573,11 @@ class QboEmulator(Emulator):
 	def run_query(self, realm: Realm, statement: str) -> dict:
 		query = parse_query(statement)
 		entity = self._entity(realm, query.entity)
+		conditions = list(query.conditions)
+		if entity in NAME_LISTS and not any(name.lower() == "active" for name, _, _ in conditions):
+			conditions.append(("Active", "=", True))
 		with self._state:
-			rows = [r for r in realm.records[entity].values() if all(matches(r, c) for c in query.conditions)]
+			rows = [r for r in realm.records[entity].values() if all(matches(r, c) for c in conditions)]
 		if query.count:
 			return {"totalCount": len(rows)}
 		rows.sort(key=lambda r: sort_key(field_value(r, query.order_by or "Id")), reverse=query.descending)
@@ -601,9 +640,8 @@ class QboEmulator(Emulator):
 			return self._create(realm, entity, body)
 
 	def _create(self, realm: Realm, entity: str, body: dict) -> dict:
-		rows = realm.records[entity]
 		record = {k: v for k, v in body.items() if k not in ("sparse", "SyncToken")}
-		record["Id"] = str(max((int(i) for i in rows if i.isdigit()), default=0) + 1)
+		record["Id"] = realm.new_id(entity)
 		record["SyncToken"] = "0"
 		moment = now()
 		record["MetaData"] = {"CreateTime": stamp(moment), "LastUpdatedTime": stamp(moment)}
@@ -638,7 +676,7 @@ class QboEmulator(Emulator):
 			record.setdefault("ExchangeRate", 1)
 			record.setdefault("TxnDate", moment.date().isoformat())
 			self._total(entity, record)
-		if entity in ("Customer", "Vendor", "Item", "Account"):
+		if entity in NAME_LISTS:
 			record.setdefault("Active", True)
 		if entity in ("Item", "Account"):
 			parent = realm.records[entity].get(ref_id(record, "ParentRef") or "")
@@ -812,11 +850,42 @@ class QboEmulator(Emulator):
 	# -- reports ---------------------------------------------------------------------------------
 	def report(self, request: Request) -> Response:
 		realm = self._authorised(request)
-		if request.params["report"] != "TrialBalance":
-			raise QboFault(4001, "Invalid report", f"the emulator has no {request.params['report']} report")
-		end = date.fromisoformat(request.arg("end_date") or now().date().isoformat())
+		name = request.params["report"]
+		today = now().date().isoformat()
 		with self._state:
-			return Response(200, self.trial_balance(realm, end))
+			if name == "TrialBalance":
+				end = date.fromisoformat(request.arg("end_date") or today)
+				return Response(200, self.trial_balance(realm, end))
+			if name == "GeneralLedger":
+				start = date.fromisoformat(request.arg("start_date") or today[:8] + "01")
+				end = date.fromisoformat(request.arg("end_date") or today)
+				accounts = [a for a in (request.arg("account") or "").split(",") if a]
+				columns = [c for c in (request.arg("columns") or ",".join(LEDGER_COLUMNS)).split(",") if c]
+				return Response(200, self.general_ledger(realm, start, end, accounts, columns))
+			if name == "InventoryValuationSummary":
+				as_of = date.fromisoformat(request.arg("report_date") or today)
+				return Response(200, self.inventory_valuation(realm, as_of))
+		raise QboFault(4001, "Invalid report", f"the emulator has no {name} report")
+
+	def books(self, realm: Realm, end: date) -> tuple[list[tuple[str, dict, list]], "Stock"]:
+		"""Every transaction up to the end date, oldest first, with the ledger lines QBO books for it,
+		and the inventory left: stock moves through FIFO layers in that order. On one day purchases
+		come before sales, so what is bought that day is there to sell."""
+		stock = Stock(realm.records.get("Item", {}))
+		transactions = sorted(
+			(
+				(date.fromisoformat(txn["TxnDate"]), entity not in PURCHASE_FORMS, int(txn["Id"]), entity)
+				for entity in TRANSACTIONS & set(realm.records)
+				for txn in realm.records[entity].values()
+			),
+		)
+		booked = []
+		for posted, _, txn_id, entity in transactions:
+			if posted > end:
+				break
+			txn = realm.records[entity][str(txn_id)]
+			booked.append((entity, txn, self.postings(realm, entity, txn, stock)))
+		return booked, stock
 
 	def trial_balance(self, realm: Realm, end: date) -> dict:
 		"""Balance-sheet accounts to the end date; income and expense from the start of its fiscal year,
@@ -825,17 +894,15 @@ class QboEmulator(Emulator):
 		accounts = realm.records["Account"]
 		balances: dict[str, Decimal] = {}
 		earlier_profit = Decimal(0)
-		for entity in sorted(TRANSACTIONS & set(realm.records)):
-			for txn in realm.records[entity].values():
-				posted = date.fromisoformat(txn["TxnDate"])
-				if posted > end:
-					continue
-				for account_id, amount in self.postings(realm, entity, txn):
-					classification = accounts[account_id].get("Classification")
-					if classification in ("Revenue", "Expense") and posted < year_start:
-						earlier_profit += amount
-					else:
-						balances[account_id] = balances.get(account_id, Decimal(0)) + amount
+		booked, _ = self.books(realm, end)
+		for _, txn, lines in booked:
+			posted = date.fromisoformat(txn["TxnDate"])
+			for account_id, amount in lines:
+				classification = accounts[account_id].get("Classification")
+				if classification in ("Revenue", "Expense") and posted < year_start:
+					earlier_profit += amount
+				else:
+					balances[account_id] = balances.get(account_id, Decimal(0)) + amount
 		if earlier_profit:
 			retained = realm.account_of_subtype("RetainedEarnings")
 			balances[retained] = balances.get(retained, Decimal(0)) + earlier_profit
@@ -854,60 +921,97 @@ class QboEmulator(Emulator):
 			rows.append(
 				{
 					"ColData": [
-						{
-							"value": accounts[account_id].get(
-								"FullyQualifiedName", accounts[account_id]["Name"]
-							),
-							"id": account_id,
-						},
+						_account_cell(accounts[account_id]),
 						{"value": f"{balance:.2f}" if balance > 0 else ""},
 						{"value": f"{-balance:.2f}" if balance < 0 else ""},
 					]
 				}
 			)
-		rows.append(
-			{
-				"Summary": {
-					"ColData": [
-						{"value": "TOTAL"},
-						{"value": f"{debit_total:.2f}"},
-						{"value": f"{credit_total:.2f}"},
-					]
-				},
-				"type": "Section",
-				"group": "GrandTotal",
-			}
-		)
+		rows.append(_total_row("TOTAL", f"{debit_total:.2f}", f"{credit_total:.2f}"))
+		header = _report_header(realm, "TrialBalance", year_start, end, bool(ordered))
 		return {
-			"Header": {
-				"Time": stamp(now()),
-				"ReportName": "TrialBalance",
-				"ReportBasis": "Accrual",
-				"StartPeriod": year_start.isoformat(),
-				"EndPeriod": end.isoformat(),
-				"SummarizeColumnsBy": "Total",
-				"Currency": realm.home_currency(),
-				"Option": [{"Name": "NoReportData", "Value": "false" if ordered else "true"}],
-			},
-			"Columns": {
-				"Column": [
-					{
-						"ColTitle": "",
-						"ColType": "Account",
-						"MetaData": [{"Name": "ColKey", "Value": "account"}],
-					},
-					{
-						"ColTitle": "Debit",
-						"ColType": "Money",
-						"MetaData": [{"Name": "ColKey", "Value": "Debit"}],
-					},
-					{
-						"ColTitle": "Credit",
-						"ColType": "Money",
-						"MetaData": [{"Name": "ColKey", "Value": "Credit"}],
-					},
-				]
-			},
+			"Header": {**header, "ReportBasis": "Accrual", "SummarizeColumnsBy": "Total"},
+			"Columns": _columns(
+				("", "Account", "account"), ("Debit", "Money", "Debit"), ("Credit", "Money", "Credit")
+			),
+			"Rows": {"Row": rows},
+		}
+
+	def general_ledger(
+		self, realm: Realm, start: date, end: date, account_ids: list[str], columns: list[str]
+	) -> dict:
+		"""Each ledger line of the period, a section per account (those asked for, or all), in the
+		columns asked for among LEDGER_COLUMNS."""
+		unknown = [c for c in columns if c not in LEDGER_COLUMNS]
+		if unknown:
+			raise QboFault(4001, "Invalid report", f"the emulator's GeneralLedger has no column {unknown[0]}")
+		accounts = realm.records["Account"]
+		sections: dict[str, list[dict]] = {}
+		booked, _ = self.books(realm, end)
+		for entity, txn, lines in booked:
+			if date.fromisoformat(txn["TxnDate"]) < start:
+				continue
+			for account_id, amount in lines:
+				if account_ids and account_id not in account_ids:
+					continue
+				cells = {
+					"tx_date": {"value": txn["TxnDate"]},
+					"txn_type": {"value": _txn_type(entity, txn), "id": txn["Id"]},
+					"doc_num": {"value": txn.get("DocNumber") or ""},
+					"debt_amt": {"value": f"{amount:.2f}" if amount > 0 else ""},
+					"credt_amt": {"value": f"{-amount:.2f}" if amount < 0 else ""},
+				}
+				sections.setdefault(account_id, []).append(
+					{"ColData": [cells[c] for c in columns], "type": "Data"}
+				)
+		blank = [{"value": ""} for _ in columns[1:]]
+		rows = [
+			{
+				"Header": {"ColData": [_account_cell(accounts[account_id]), *blank]},
+				"Rows": {"Row": data},
+				"Summary": {"ColData": [{"value": f"Total for {accounts[account_id]['Name']}"}, *blank]},
+				"type": "Section",
+			}
+			for account_id, data in sorted(sections.items(), key=lambda s: accounts[s[0]]["Name"])
+		]
+		return {
+			"Header": _report_header(realm, "GeneralLedger", start, end, bool(rows)),
+			"Columns": _columns(*((*LEDGER_COLUMNS[c], c) for c in columns)),
+			"Rows": {"Row": rows},
+		}
+
+	def inventory_valuation(self, realm: Realm, as_of: date) -> dict:
+		"""Quantity on hand and its value at QBO's FIFO cost, per Inventory item, as of a date."""
+		_, stock = self.books(realm, as_of)
+		rows, total_qty, total_value = [], Decimal(0), Decimal(0)
+		items = sorted(
+			(i for i in realm.records.get("Item", {}).values() if i.get("Type") == "Inventory"),
+			key=lambda i: i.get("FullyQualifiedName", i["Name"]),
+		)
+		for item in items:
+			qty, value = stock.on_hand(item["Id"])
+			total_qty, total_value = total_qty + qty, total_value + value
+			rows.append(
+				{
+					"ColData": [
+						{"value": item.get("FullyQualifiedName", item["Name"]), "id": item["Id"]},
+						{"value": item.get("Sku") or ""},
+						{"value": _quantity(qty)},
+						{"value": f"{value:.2f}"},
+						{"value": f"{cents(value / qty):.2f}" if qty else ""},
+					]
+				}
+			)
+		rows.append(_total_row("TOTAL", "", _quantity(total_qty), f"{total_value:.2f}", ""))
+		return {
+			"Header": _report_header(realm, "InventoryValuationSummary", None, as_of, bool(items)),
+			"Columns": _columns(
+				("", "ProductsAndService", "name"),
+				("SKU", "String", "sku"),
+				("Qty", "Quantity", "qty"),
+				("Asset Value", "Money", "asset_value"),
+				("Calc. Avg", "Money", "calc_avg"),
+			),
 			"Rows": {"Row": rows},
 		}
 
@@ -918,11 +1022,12 @@ class QboEmulator(Emulator):
 		year = end.year if end.month >= month else end.year - 1
 		return date(year, month, 1)
 
-	def postings(self, realm: Realm, entity: str, txn: dict) -> list[tuple[str, Decimal]]:
+	def postings(self, realm: Realm, entity: str, txn: dict, stock: "Stock") -> list[tuple[str, Decimal]]:
 		"""The ledger lines QBO books for a transaction: (account id, home-currency debit, credit < 0).
 
-		Each line is converted at the transaction's ExchangeRate and rounded to the cent. Inventory is
-		costed at the item's PurchaseCost (the dataset buys at that cost, so FIFO gives the same).
+		Each line is converted at the transaction's ExchangeRate and rounded to the cent; what a payment
+		settles leaves A/R or A/P at the rate it was booked at, the difference going to Exchange Gain or
+		Loss. Inventory moves through `stock` at FIFO cost.
 		"""
 		rate = money(txn.get("ExchangeRate") or 1)
 		currency = ref_id(txn, "CurrencyRef") or realm.home_currency()
@@ -943,10 +1048,16 @@ class QboEmulator(Emulator):
 				kind = line.get("DetailType")
 				if kind == "SalesItemLineDetail":
 					detail = line["SalesItemLineDetail"]
-					item = items[ref_id(detail, "ItemRef")]
+					item_id = ref_id(detail, "ItemRef")
+					item = items[item_id]
 					lines.append((ref_id(item, "IncomeAccountRef"), -sign * home(line["Amount"])))
 					if item.get("Type") == "Inventory":
-						cost = cents(money(detail.get("Qty")) * money(item.get("PurchaseCost")))
+						qty = _quantity_of(detail)
+						if sign > 0:
+							cost = stock.issue(item_id, qty)
+						else:  # a return comes back at the item's purchase cost
+							cost = cents(qty * money(item.get("PurchaseCost")))
+							stock.receive(item_id, qty, cost)
 						lines.append((ref_id(item, "ExpenseAccountRef"), sign * cost))
 						lines.append((ref_id(item, "AssetAccountRef"), -sign * cost))
 				elif kind == "DiscountLineDetail":
@@ -969,7 +1080,14 @@ class QboEmulator(Emulator):
 				if kind == "AccountBasedExpenseLineDetail":
 					lines.append((ref_id(line[kind], "AccountRef"), sign * home(line["Amount"])))
 				elif kind == "ItemBasedExpenseLineDetail":
-					item = items[ref_id(line[kind], "ItemRef")]
+					item_id = ref_id(line[kind], "ItemRef")
+					item = items[item_id]
+					if item.get("Type") == "Inventory" and sign > 0:
+						stock.receive(item_id, _quantity_of(line[kind]), home(line["Amount"]))
+					elif item.get("Type") == "Inventory":
+						# Sent back: the asset account loses the credit's own amount (the dataset returns
+						# stock at the cost it was bought at).
+						stock.issue(item_id, _quantity_of(line[kind]))
 					field_name = "AssetAccountRef" if item.get("Type") == "Inventory" else "ExpenseAccountRef"
 					lines.append((ref_id(item, field_name), sign * home(line["Amount"])))
 			for tax in (txn.get("TxnTaxDetail") or {}).get("TaxLine") or []:
@@ -978,14 +1096,22 @@ class QboEmulator(Emulator):
 		elif entity == "Payment":
 			deposit = ref_id(txn, "DepositToAccountRef") or realm.account_of_subtype("UndepositedFunds")
 			receivable = ref_id(txn, "ARAccountRef") or realm.account_of_type("Accounts Receivable", currency)
-			lines += [(deposit, home(txn["TotalAmt"])), (receivable, -home(txn["TotalAmt"]))]
+			received = home(txn["TotalAmt"])
+			cleared = self._settled(realm, txn, RECEIPT_LINKS)
+			lines += [(deposit, received), (receivable, -cleared)]
+			if cleared != received:
+				lines.append((realm.account_of_subtype("ExchangeGainOrLoss"), cleared - received))
 		elif entity == "BillPayment":
 			payable = ref_id(txn, "APAccountRef") or realm.account_of_type("Accounts Payable", currency)
 			if txn.get("PayType") == "CreditCard":
 				paid_from = ref_id(txn["CreditCardPayment"], "CCAccountRef")
 			else:
 				paid_from = ref_id(txn["CheckPayment"], "BankAccountRef")
-			lines += [(payable, home(txn["TotalAmt"])), (paid_from, -home(txn["TotalAmt"]))]
+			paid = home(txn["TotalAmt"])
+			cleared = self._settled(realm, txn, BILL_PAYMENT_LINKS)
+			lines += [(payable, cleared), (paid_from, -paid)]
+			if cleared != paid:
+				lines.append((realm.account_of_subtype("ExchangeGainOrLoss"), paid - cleared))
 		elif entity == "Deposit":
 			lines.append((ref_id(txn, "DepositToAccountRef"), home(txn["TotalAmt"])))
 			for line in txn.get("Line") or []:
@@ -1003,6 +1129,23 @@ class QboEmulator(Emulator):
 				amount = home(line["Amount"])
 				lines.append((ref_id(detail, "AccountRef"), amount if _posting(line) == "Debit" else -amount))
 		return lines
+
+	@staticmethod
+	def _settled(realm: Realm, txn: dict, links: dict[str, int]) -> Decimal:
+		"""The home-currency amount of A/R or A/P a payment clears: each line at the rate of the
+		transaction it settles, what it leaves unapplied at its own rate."""
+		rate = money(txn.get("ExchangeRate") or 1)
+		applied, cleared = Decimal(0), Decimal(0)
+		for line in txn.get("Line") or []:
+			for linked in line.get("LinkedTxn") or []:
+				sign = links.get(linked.get("TxnType"))
+				if sign is None:
+					continue
+				settled = realm.records.get(linked["TxnType"], {}).get(str(linked.get("TxnId")), {})
+				amount = money(line["Amount"])
+				applied += sign * amount
+				cleared += sign * cents(amount * money(settled.get("ExchangeRate") or rate))
+		return cleared + cents((money(txn["TotalAmt"]) - applied) * rate)
 
 	# -- webhooks --------------------------------------------------------------------------------
 	def sign_webhook(self, body: bytes) -> str:
@@ -1044,3 +1187,83 @@ def _flatten(lines: list[dict]) -> list[dict]:
 		else:
 			flat.append(line)
 	return flat
+
+
+def _quantity_of(detail: dict) -> Decimal:
+	"""An item line's quantity; a line without one is one unit."""
+	return money(detail.get("Qty") or 1)
+
+
+def _quantity(qty: Decimal) -> str:
+	return f"{qty.normalize():f}"
+
+
+def _txn_type(entity: str, txn: dict) -> str:
+	if entity == "BillPayment":
+		return BILL_PAYMENT_TYPES.get(txn.get("PayType"), "Bill Payment")
+	return TXN_TYPES[entity]
+
+
+def _account_cell(account: dict) -> dict:
+	return {"value": account.get("FullyQualifiedName", account["Name"]), "id": account["Id"]}
+
+
+def _columns(*columns: tuple[str, str, str]) -> dict:
+	return {
+		"Column": [
+			{"ColTitle": title, "ColType": kind, "MetaData": [{"Name": "ColKey", "Value": key}]}
+			for title, kind, key in columns
+		]
+	}
+
+
+def _total_row(*values: str) -> dict:
+	return {
+		"Summary": {"ColData": [{"value": v} for v in values]},
+		"type": "Section",
+		"group": "GrandTotal",
+	}
+
+
+def _report_header(realm: Realm, name: str, start: date | None, end: date, has_data: bool) -> dict:
+	header = {
+		"Time": stamp(now()),
+		"ReportName": name,
+		"EndPeriod": end.isoformat(),
+		"Currency": realm.home_currency(),
+		"Option": [{"Name": "NoReportData", "Value": "false" if has_data else "true"}],
+	}
+	if start:
+		header["StartPeriod"] = start.isoformat()
+	return header
+
+
+class Stock:
+	"""Inventory as QBO costs it: FIFO layers of (quantity, value) per item; a sale takes from the
+	oldest layer first. The dataset never sells more than it holds: a shortfall is costed at the item's
+	PurchaseCost and leaves nothing behind."""
+
+	def __init__(self, items: dict[str, dict]):
+		self.items = items
+		self.layers: dict[str, list[list[Decimal]]] = {}
+
+	def receive(self, item_id: str, qty: Decimal, value: Decimal) -> None:
+		self.layers.setdefault(item_id, []).append([qty, value])
+
+	def issue(self, item_id: str, qty: Decimal) -> Decimal:
+		"""Takes qty out and returns the value taken."""
+		layers, taken = self.layers.setdefault(item_id, []), Decimal(0)
+		while qty > 0 and layers:
+			held, value = layers[0]
+			if held <= qty:
+				layers.pop(0)
+				qty, taken = qty - held, taken + value
+			else:
+				part = cents(value * qty / held)
+				layers[0] = [held - qty, value - part]
+				qty, taken = Decimal(0), taken + part
+		return taken + cents(qty * money(self.items[item_id].get("PurchaseCost")))
+
+	def on_hand(self, item_id: str) -> tuple[Decimal, Decimal]:
+		layers = self.layers.get(item_id, [])
+		return sum((q for q, _ in layers), Decimal(0)), sum((v for _, v in layers), Decimal(0))

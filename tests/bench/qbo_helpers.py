@@ -25,14 +25,14 @@ ABBR = "KQC"
 CLIENT_SECRET = "qbo-secret-never-logged"
 LINK = "Kraal External Link"
 LEDGERS = ("GL Entry", "Payment Ledger Entry", "Stock Ledger Entry", "Repost Item Valuation")
+# The company's defaults an integration may point at the accounts QuickBooks' map to.
+COMPANY_DEFAULTS = ["exchange_gain_loss_account"]
 
 
 @pytest.fixture(scope="module")
 def qbo_company():
 	site_helpers.ensure_company(COMPANY, ABBR)
-	discount_accounting = frappe.db.get_single_value("Selling Settings", "enable_discount_accounting")
 	yield COMPANY
-	frappe.db.set_single_value("Selling Settings", "enable_discount_accounting", discount_accounting)
 	delete_fiscal_years_of(COMPANY)
 	frappe.db.commit()
 
@@ -57,10 +57,14 @@ def by_hand() -> list[tuple[str, str]]:
 
 @pytest.fixture
 def qbo_integration(qbo_company, qbo_emulator, by_hand):
-	"""An integration connected to the emulator's company; purged afterwards with all it wrote."""
+	"""An integration connected to the emulator's company; purged afterwards with all it wrote, and
+	the company's defaults it pointed elsewhere put back."""
+	defaults = frappe.db.get_value("Company", COMPANY, COMPANY_DEFAULTS, as_dict=True)
 	name = connect(qbo_emulator.url)
 	yield name
 	purge_integration(name, also=tuple(by_hand))
+	frappe.db.set_value("Company", COMPANY, defaults)
+	frappe.db.commit()
 
 
 @pytest.fixture
@@ -130,9 +134,15 @@ def purge_integration(name: str, also: tuple[tuple[str, str], ...] = ()) -> None
 		delete_document(doctype, docname)
 	for doctype in (LINK, "Kraal Account Mapping", "Kraal Sync Log", "Kraal Failed Record"):
 		frappe.db.delete(doctype, {"integration": name})
-	# Reposts ERPNext queued for the stock ledger written out of date order (the company is ours).
+	# ERPNext's own documents for what the integration wrote (the company is ours): reposts queued for
+	# the stock ledger written out of date order, exchange journals booked for its payments.
 	company = frappe.db.get_value("Kraal Integration", name, "company")
 	frappe.db.delete("Repost Item Valuation", {"company": company})
+	for journal in frappe.get_all(
+		"Journal Entry", filters={"company": company, "voucher_type": "Exchange Gain Or Loss"}, pluck="name"
+	):
+		delete_document("Journal Entry", journal)
+	frappe.db.delete("Comment", {"reference_doctype": "Company", "content": ("like", f"%{name}%")})
 	for _, account in dict.fromkeys(accounts):
 		if frappe.db.exists("Account", account):
 			frappe.delete_doc("Account", account, force=True, ignore_permissions=True)

@@ -14,17 +14,16 @@ from tests.bench.test_failed_records import run_queued_retry
 
 pytest_plugins = ["tests.bench.qbo_helpers"]
 
-# An item whose income account the firm made inactive in QuickBooks: QBO's queries leave inactive
-# accounts out (references to them are kept), so the migration never sees account 92.
+# An item whose income account QuickBooks does not list, so the migration never sees account 99.
 BACKFLOW_TESTING = {
-	"Id": "5",
+	"Id": "9",
 	"SyncToken": "0",
 	"Name": "Backflow Testing",
 	"FullyQualifiedName": "Backflow Testing",
 	"Type": "Service",
 	"Active": True,
 	"UnitPrice": 95,
-	"IncomeAccountRef": {"value": "92", "name": "Testing Income"},
+	"IncomeAccountRef": {"value": "99", "name": "Testing Income"},
 	"MetaData": {"CreateTime": "2023-01-10T09:00:00-08:00", "LastUpdatedTime": "2023-01-10T09:00:00-08:00"},
 }
 
@@ -42,21 +41,21 @@ def cursors(integration: str) -> dict[str, str]:
 def test_an_item_waiting_for_an_account_mapping_books_when_a_person_fills_it_in(
 	qbo_integration, qbo_emulator
 ):
-	qbo_emulator.realms[REALM].records["Item"]["5"] = copy.deepcopy(BACKFLOW_TESTING)
+	qbo_emulator.realms[REALM].records["Item"]["9"] = copy.deepcopy(BACKFLOW_TESTING)
 	run_integration(qbo_integration, "Manual")
 
 	log = latest_log(qbo_integration)
 	assert log.status == "Partial"
-	assert counts(log)["item"] == (5, 3, 0, 0, 1, 1)
-	failure = failed_record(qbo_integration, "item", "5")
+	assert counts(log)["item"] == (6, 4, 0, 0, 1, 1)
+	failure = failed_record(qbo_integration, "item", "9")
 	assert (failure.status, failure.kind, failure.mapping_type, failure.mapping_key) == (
 		"Open",
 		"Error",
 		"QuickBooks Account",
-		"92",
+		"99",
 	)
 	assert failure.message == (
-		"QuickBooks Item 5 (IncomeAccountRef): no QuickBooks Account mapping for '92'; "
+		"QuickBooks Item 9 (IncomeAccountRef): no QuickBooks Account mapping for '99'; "
 		"add it under Kraal Account Mapping"
 	)
 	assert not frappe.db.exists("Item", "Backflow Testing")
@@ -65,6 +64,7 @@ def test_an_item_waiting_for_an_account_mapping_books_when_a_person_fills_it_in(
 		"migration_status": "Failed Records Open",
 		"as_of_date": "2024-12-31",
 		"differing_accounts": 0,
+		"differing_items": 0,
 		"failed_records": 1,
 	}
 	assert frappe.db.get_value("Kraal Integration", qbo_integration, "migration_status") == (
@@ -72,10 +72,10 @@ def test_an_item_waiting_for_an_account_mapping_books_when_a_person_fills_it_in(
 	)
 	before = cursors(qbo_integration)
 
-	# The run left an empty row for account 92; a person points it at ERPNext's service income.
+	# The run left an empty row for account 99; a person points it at ERPNext's service income.
 	row = frappe.get_doc(
 		"Kraal Account Mapping",
-		{"integration": qbo_integration, "key_type": "QuickBooks Account", "external_key": "92"},
+		{"integration": qbo_integration, "key_type": "QuickBooks Account", "external_key": "99"},
 	)
 	assert row.target_name is None
 	row.target_name = f"Service - {ABBR}"
@@ -83,12 +83,12 @@ def test_an_item_waiting_for_an_account_mapping_books_when_a_person_fills_it_in(
 	frappe.db.commit()
 	run_queued_retry(qbo_integration)
 
-	item = linked(qbo_integration, "item", "5")
+	item = linked(qbo_integration, "item", "9")
 	assert (item.name, item.is_sales_item) == ("Backflow Testing", 1)
 	assert [(d.company, d.income_account) for d in item.item_defaults] == [(COMPANY, f"Service - {ABBR}")]
 	log = latest_log(qbo_integration)
 	assert (log.trigger, log.status) == ("Retry", "Success")
-	assert [(r.entity, r.external_id, r.failed_record) for r in log.fixed] == [("item", "5", failure.name)]
+	assert [(r.entity, r.external_id, r.failed_record) for r in log.fixed] == [("item", "9", failure.name)]
 	failure.reload()
 	assert (failure.status, failure.fixed_by) == ("Fixed", log.name)
 	assert cursors(qbo_integration) == before  # read fresh by its id: no stream moved

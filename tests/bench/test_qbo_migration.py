@@ -10,9 +10,9 @@ from decimal import Decimal
 
 import frappe
 import pytest
-from erpnext.stock.doctype.repost_item_valuation.repost_item_valuation import repost_entries
 
 from kraal_connect.connectors.qbo.integration import ensure_fiscal_years
+from kraal_connect.connectors.qbo.mapping import DocumentDifference
 from kraal_connect.connectors.qbo.reconciliation import reconcile, reconcile_books
 from kraal_connect.engine.locks import lock_name
 from kraal_connect.engine.runner import run_integration
@@ -32,19 +32,20 @@ from tests.bench.site_helpers import counts, latest_log
 pytest_plugins = ["tests.bench.qbo_helpers"]
 
 MIGRATED = {
-	# Inventory Asset goes to the warehouse's stock account, A/R and A/P to the company's defaults.
-	"account": (21, 18, 0, 0, 3, 0),
+	# Inventory Asset goes to the warehouse's stock account; A/R, A/P and Exchange Gain or Loss to the
+	# company's defaults.
+	"account": (24, 20, 0, 0, 4, 0),
 	"term": (3, 3, 0, 0, 0, 0),
-	"customer": (4, 4, 0, 0, 0, 0),
+	"customer": (5, 5, 0, 0, 0, 0),
 	"vendor": (3, 3, 0, 0, 0, 0),
-	"item": (4, 3, 0, 0, 1, 0),  # a category books nothing
+	"item": (5, 4, 0, 0, 1, 0),  # a category books nothing
 	"tax_code": (1, 1, 0, 0, 0, 0),
-	"bill": (4, 4, 0, 0, 0, 0),
+	"bill": (7, 7, 0, 0, 0, 0),
 	"vendor_credit": (1, 1, 0, 0, 0, 0),
-	"invoice": (4, 4, 0, 0, 0, 0),
+	"invoice": (8, 8, 0, 0, 0, 0),
 	"credit_memo": (1, 1, 0, 0, 0, 0),
 	"sales_receipt": (1, 1, 0, 0, 0, 0),
-	"payment": (4, 4, 0, 0, 0, 0),
+	"payment": (6, 6, 0, 0, 0, 0),
 	"bill_payment": (4, 4, 0, 0, 0, 0),
 	"deposit": (2, 2, 0, 0, 0, 0),
 	"transfer": (1, 1, 0, 0, 0, 0),
@@ -68,8 +69,8 @@ def test_the_whole_company_comes_over_and_the_books_match_to_the_cent(qbo_integr
 		assert result.failed == []
 	result = reconcile_books(qbo_integration, "2024-12-31")
 	balances = {row.erpnext_account: row.erpnext_balance for row in result.balances}
-	assert balances[f"1010 - Checking - {ABBR}"] == Decimal("38032.13")
-	assert balances[f"3100 - Retained Earnings - {ABBR}"] == Decimal("-164.00")  # 2023's profit
+	assert balances[f"1010 - Checking - {ABBR}"] == Decimal("39133.13")
+	assert balances[f"3100 - Retained Earnings - {ABBR}"] == Decimal("-202.50")  # 2023's profit
 	assert reconcile(qbo_integration, "2024-12-31")["migration_status"] == "Complete"
 	assert frappe.db.get_value("Kraal Integration", qbo_integration, "migration_status") == "Complete"
 	check_accounts(qbo_integration)
@@ -77,7 +78,7 @@ def test_the_whole_company_comes_over_and_the_books_match_to_the_cent(qbo_integr
 	_, rows, message, _, summary = execute({"integration": qbo_integration, "as_of_date": "2024-12-31"})
 	assert {row["status"] for row in rows} == {"Matches"}
 	assert message is None
-	assert [s["value"] for s in summary[:3]] == ["Complete", 0, 0]
+	assert [s["value"] for s in summary[:4]] == ["Complete", 0, 0, 0]
 
 	check_documents(qbo_integration, qbo_data)
 
@@ -97,7 +98,7 @@ def check_accounts(integration: str) -> None:
 		filters={"integration": integration, "key_type": "QuickBooks Account"},
 		fields=["external_key", "target_name"],
 	)
-	assert len(rows) == 21 and all(r.target_name for r in rows)
+	assert len(rows) == 24 and all(r.target_name for r in rows)
 	targets = {r.external_key: r.target_name for r in rows}
 	assert (targets["81"], targets["84"], targets["33"]) == (
 		f"Stock In Hand - {ABBR}",
@@ -105,6 +106,8 @@ def check_accounts(integration: str) -> None:
 		f"Creditors - {ABBR}",
 	)
 	assert targets["85"] == f"1101 - Accounts Receivable (A/R) - EUR - {ABBR}"
+	assert targets["91"] == f"Exchange Gain/Loss - {ABBR}"  # where ERPNext books it by itself
+	assert targets["92"] == f"6400 - Postage - {ABBR}"  # inactive in QuickBooks, still booked to
 	assert frappe.get_all(
 		"Party Account", filters={"parenttype": "Customer", "parent": "Berliner Bau GmbH"}, pluck="account"
 	) == [targets["85"]]
@@ -130,10 +133,15 @@ def check_documents(integration: str, qbo_data) -> None:
 	credit = linked(integration, "credit_memo", "140")
 	assert (credit.is_return, money(credit.grand_total)) == (1, Decimal("-53.63"))
 	discounted = linked(integration, "invoice", "131")
-	assert (discounted.discount_amount, discounted.additional_discount_account) == (
-		40,
-		f"4900 - Discounts given - {ABBR}",
-	)
+	assert [(t.account_head, t.tax_amount) for t in discounted.taxes] == [
+		(f"4900 - Discounts given - {ABBR}", -40)
+	]
+	assert discounted.discount_amount == 0
+	hours = linked(integration, "invoice", "134")
+	assert [(row.item_code, row.qty, row.uom, row.amount) for row in hours.items] == [
+		("Consulting", 3.5, "QuickBooks Unit", 525)
+	]
+	assert frappe.db.get_value("Item", "Consulting", "stock_uom") == "QuickBooks Unit"
 
 	for record in source_records(qbo_data, "Bill"):
 		bill = linked(integration, "bill", record["Id"])
@@ -170,20 +178,42 @@ def check_documents(integration: str, qbo_data) -> None:
 			assert (journal.doctype, journal.docstatus) == ("Journal Entry", 1)
 			assert money(journal.total_debit) == money(record.get("TotalAmt") or record.get("Amount"))
 
-	# Purchases come over before the sales that took from them, so the stock ledger was written out
-	# of date order: once ERPNext reposts it (its hourly job), every move is at QBO's cost of 4.00
-	# a metre, the warehouse holds what QBO's Inventory Asset holds, and the books still match.
-	repost_entries()
-	frappe.db.commit()
-	bin_qty, stock_value = frappe.db.get_value(
-		"Bin", {"item_code": "Copper Pipe", "warehouse": f"Stores - {ABBR}"}, ["actual_qty", "stock_value"]
+	# The CAD invoice was booked at 0.74 (592.00) and paid at 0.72 (576.00): ERPNext's exchange journal
+	# for the payment clears the other 16.00 from A/R to the company's Exchange Gain/Loss account.
+	payment = linked(integration, "payment", "154")
+	assert (payment.paid_amount, payment.source_exchange_rate, payment.received_amount) == (800, 0.72, 576)
+	exchange = frappe.get_all(
+		"Journal Entry Account",
+		filters={"reference_type": "Payment Entry", "reference_name": payment.name, "docstatus": 1},
+		fields=["account", "debit", "credit"],
 	)
-	assert (bin_qty, stock_value) == (95, 380)
+	assert exchange == [{"account": f"Exchange Gain/Loss - {ABBR}", "debit": 16, "credit": 0}]
+
+	# Purchases come over before the sales that took from them, so the stock ledger was written out of
+	# date order: the reconciliation ran ERPNext's reposts, and each item holds what QBO holds at its
+	# FIFO cost: copper at 4.00 a metre; of the solder bought at 8.00 and then 9.00 a kilo, 7.75 kg at
+	# 9.00.
+	assert not frappe.db.exists("Repost Item Valuation", {"company": COMPANY, "status": "Queued"})
+	bins = {
+		b.item_code: (b.actual_qty, b.stock_value)
+		for b in frappe.get_all(
+			"Bin",
+			filters={"warehouse": f"Stores - {ABBR}"},
+			fields=["item_code", "actual_qty", "stock_value"],
+		)
+	}
+	assert bins == {"Copper Pipe": (95, 380), "Solder Wire": (7.75, 69.75)}
 	rates = frappe.get_all(
 		"Stock Ledger Entry", filters={"item_code": "Copper Pipe", "is_cancelled": 0}, pluck="valuation_rate"
 	)
 	assert set(rates) == {4}
-	assert reconcile_books(integration, "2024-12-31").differences == []
+	sold = frappe.get_all(
+		"Stock Ledger Entry",
+		filters={"item_code": "Solder Wire", "is_cancelled": 0, "voucher_type": "Sales Invoice"},
+		fields=["posting_date", "actual_qty", "stock_value_difference"],
+		order_by="posting_date",
+	)
+	assert [(s.actual_qty, s.stock_value_difference) for s in sold] == [(-4.25, -34), (-10.5, -86.25)]
 
 
 def test_a_second_run_creates_nothing_even_from_the_start(qbo_integration, qbo_emulator):
@@ -233,6 +263,128 @@ def test_every_record_read_again_at_a_new_version_writes_nothing(qbo_integration
 	assert gl_balances(COMPANY) == books
 
 
+# Settings every company of the site shares: a migration changes none of them by itself.
+SITE_SETTINGS = (
+	"Selling Settings",
+	"Buying Settings",
+	"Stock Settings",
+	"Accounts Settings",
+	"System Settings",
+	"Global Defaults",
+)
+
+
+def site_settings() -> dict:
+	return {doctype: frappe.db.get_singles_dict(doctype) for doctype in SITE_SETTINGS}
+
+
+def whole_number_uoms() -> dict[str, int]:
+	return dict(frappe.get_all("UOM", fields=["name", "must_be_whole_number"], as_list=True))
+
+
+def test_qbos_exchange_account_mapped_onto_an_existing_one_books_the_difference_there_and_nothing_site_wide(
+	qbo_integration, by_hand
+):
+	settings, uoms = site_settings(), whole_number_uoms()
+	realised = frappe.get_doc(
+		{
+			"doctype": "Account",
+			"account_name": "Realised Exchange Differences",
+			"account_number": "7150",
+			"parent_account": f"Indirect Expenses - {ABBR}",
+			"company": COMPANY,
+		}
+	).insert()
+	by_hand.append(("Account", realised.name))
+	frappe.db.set_value(
+		"Kraal Account Mapping",
+		{"integration": qbo_integration, "key_type": "QuickBooks Account", "external_key": "91"},
+		"target_name",
+		realised.name,
+	)
+	frappe.db.commit()
+
+	run_integration(qbo_integration, "Manual")
+	log = latest_log(qbo_integration)
+	assert (log.status, log.failures) == ("Success", [])
+	# ERPNext books a payment's exchange difference to the company's account: pointed at the one
+	# chosen for QBO's, and the company's timeline says so.
+	assert frappe.db.get_value("Company", COMPANY, "exchange_gain_loss_account") == realised.name
+	assert frappe.db.exists(
+		"Comment",
+		{
+			"reference_doctype": "Company",
+			"reference_name": COMPANY,
+			"content": ("like", f"%{realised.name}%"),
+		},
+	)
+	# CAD 800.00 invoiced at 0.74 (592.00), paid at 0.72 (576.00): 16.00 lost.
+	assert gl_balances(COMPANY)[realised.name] == Decimal("16.00")
+
+	# 30 September 2023, before the year-end, and 30 June 2024, after it (2023's profit then in retained
+	# earnings) and after the CAD payment: every account, and each item's stock at QBO's FIFO cost.
+	expected_stock = {
+		"2023-09-30": {"Copper Pipe": (75, 300), "Solder Wire": (Decimal("8.25"), 66)},
+		"2024-06-30": {"Copper Pipe": (95, 380), "Solder Wire": (Decimal("7.75"), Decimal("69.75"))},
+	}
+	for as_of, stock in expected_stock.items():
+		result = reconcile_books(qbo_integration, as_of)
+		assert (result.status, result.differences, result.failed, result.stock_differences) == (
+			"Complete",
+			[],
+			[],
+			[],
+		), as_of
+		assert {item.item_code: (item.erpnext_qty, item.erpnext_value) for item in result.stock} == stock
+	balances = {row.erpnext_account: row.erpnext_balance for row in result.balances}
+	assert balances[realised.name] == Decimal("16.00")
+	assert balances[f"3100 - Retained Earnings - {ABBR}"] == Decimal("-202.50")
+	_, _, message, _, summary = execute({"integration": qbo_integration, "as_of_date": "2024-06-30"})
+	assert (message, [s["value"] for s in summary[:4]]) == (None, ["Complete", 0, 0, 0])
+
+	# Nothing every company shares was changed; the one UOM made for QBO's quantities takes fractions.
+	assert site_settings() == settings
+	assert whole_number_uoms() == {**uoms, "QuickBooks Unit": 0}
+
+	# A second migration from the start writes nothing.
+	books = gl_balances(COMPANY)
+	frappe.db.set_value("Kraal Integration Entity", {"parent": qbo_integration}, "cursor", "")
+	frappe.db.commit()
+	run_integration(qbo_integration, "Manual")
+	log = latest_log(qbo_integration)
+	assert log.status == "Success"
+	assert {entity: c[1:4] for entity, c in counts(log).items()} == {entity: (0, 0, 0) for entity in MIGRATED}
+	assert gl_balances(COMPANY) == books
+
+
+def test_a_sale_that_did_not_come_over_shows_in_stock_and_in_the_accounts_it_posts_to(
+	qbo_integration, qbo_emulator
+):
+	invoice = qbo_emulator.realms[REALM].records["Invoice"]["137"]  # 10.5 kg of solder
+	invoice["CustomerRef"] = {"value": "404"}
+	run_integration(qbo_integration, "Manual")
+	assert [(f.entity, f.external_id) for f in latest_log(qbo_integration).failures] == [("invoice", "137")]
+
+	result = reconcile_books(qbo_integration, "2024-12-31")
+	assert result.status == "Differences Found"
+	# ERPNext still holds the 10.5 kg: 8.25 kg at 8.00 and 10 kg at 9.00.
+	[solder] = result.stock_differences
+	assert (solder.item_code, solder.qbo_qty, solder.qbo_value, solder.erpnext_qty, solder.erpnext_value) == (
+		"Solder Wire",
+		Decimal("7.75"),
+		Decimal("69.75"),
+		Decimal("18.25"),
+		Decimal("156.00"),
+	)
+	stock_account = next(d for d in result.differences if d.erpnext_account == f"Stock In Hand - {ABBR}")
+	assert result.documents[stock_account] == [
+		DocumentDifference("invoice", "137", "1010", (), Decimal("-86.25"), Decimal(0))
+	]
+	_, _, message, _, summary = execute({"integration": qbo_integration, "as_of_date": "2024-12-31"})
+	assert "Stock that differs" in message and "Solder Wire" in message
+	assert [s["value"] for s in summary[:4]] == ["Differences Found", len(result.differences), 1, 1]
+
+
 def test_an_account_mapped_onto_an_existing_one_is_not_created(qbo_integration):
 	"""The mapping rows exist from the moment of connecting, before any transaction comes over."""
 	rent = frappe.db.get_value(
@@ -274,10 +426,17 @@ def test_a_malformed_record_fails_alone_and_the_result_lists_it(qbo_integration,
 		(f"1010 - Checking - {ABBR}", Decimal("12000.00")),
 		(f"1510 - Vehicles - {ABBR}", Decimal("12000.00")),
 	]
+	# Each differing account names the transaction that makes it differ: JE-2, which has no document.
+	checking, vehicles = result.differences
+	assert result.documents == {
+		checking: [DocumentDifference("journal_entry", "171", "JE-2", (), Decimal("-12000.00"), Decimal(0))],
+		vehicles: [DocumentDifference("journal_entry", "171", "JE-2", (), Decimal("-12000.00"), Decimal(0))],
+	}
 	assert [(f.entity, f.external_id) for f in result.failed] == [("journal_entry", "171")]
 	assert reconcile(qbo_integration, "2024-12-31")["migration_status"] == "Differences Found"
 	_, _, message, _, summary = execute({"integration": qbo_integration, "as_of_date": "2024-12-31"})
-	assert "JournalEntry 171" in message
+	assert "JournalEntry 171" in message and "journal_entry 171" in message and "JE-2" in message
+	assert "Retry now" in message  # and what to do about it
 	assert [s["value"] for s in summary[:3]] == ["Differences Found", 2, 1]
 
 	# Someone corrects it in QuickBooks: the next run reads it fresh by its id before any stream, books
@@ -311,6 +470,7 @@ def test_a_malformed_record_fails_alone_and_the_result_lists_it(qbo_integration,
 		"migration_status": "Complete",
 		"as_of_date": "2024-12-31",
 		"differing_accounts": 0,
+		"differing_items": 0,
 		"failed_records": 0,
 	}
 
@@ -414,13 +574,21 @@ def test_a_run_killed_in_the_middle_of_a_page_resumes_to_exact_parity(qbo_integr
 	assert all(frappe.db.exists(ln.reference_doctype, ln.reference_name) for ln in links)
 	for doctype, entities in BOOKS.items():
 		expected = sum(len(source_records(qbo_data, e)) for e in entities)
-		assert frappe.db.count(doctype, {"company": COMPANY}) == expected, doctype
-		assert frappe.db.count(doctype, {"company": COMPANY, "docstatus": 1}) == expected, doctype
+		# ERPNext's own exchange journal for the CAD payment aside
+		written = {"company": COMPANY, "name": ("not in", exchange_journals())}
+		assert frappe.db.count(doctype, written) == expected, doctype
+		assert frappe.db.count(doctype, {**written, "docstatus": 1}) == expected, doctype
 	# The replay wrote, it did not cancel and book again.
 	assert frappe.db.count("GL Entry", {"company": COMPANY, "is_cancelled": 1}) == 0
 	assert linked(qbo_integration, "invoice", "130").outstanding_amount == 0
 	assert reconcile_books(qbo_integration, "2024-12-31").differences == []
 	assert reconcile(qbo_integration, "2024-12-31")["migration_status"] == "Complete"
+
+
+def exchange_journals() -> list[str]:
+	return frappe.get_all(
+		"Journal Entry", filters={"company": COMPANY, "voucher_type": "Exchange Gain Or Loss"}, pluck="name"
+	) or [""]
 
 
 def test_fiscal_years_the_history_needs_are_created_for_the_company(qbo_company):

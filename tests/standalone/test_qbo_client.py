@@ -140,23 +140,50 @@ def test_query_pages_with_startposition_and_maxresults(qbo_api, qbo_emulator):
 		start += len(rows)
 		if len(rows) < 5:
 			break
-	assert [len(p) for p in pages] == [5, 5, 5, 5, 1]
+	assert [len(p) for p in pages] == [5, 5, 5, 5, 4]
 	ids = [i for page in pages for i in page]
-	assert sorted(ids) == sorted(a["Id"] for a in records("Account"))
+	assert sorted(ids) == sorted(a["Id"] for a in records("Account"))  # the inactive Postage (92) too
 	assert ids.index("37") < ids.index("38") and ids.index("24") < ids.index("76")  # parents first
 	queries = [r for r in qbo_emulator.requests if r["path"] == f"{COMPANY}/query"]
 	assert len(queries) == 5
 
 
 def test_query_where_subset(qbo_api):
-	assert [c["Id"] for c in qbo_api.query("Customer", where="Active = true")] == ["1", "2", "3"]
-	assert [i["Id"] for i in qbo_api.query("Invoice", where="TxnDate >= '2024-01-01'")] == ["132", "133"]
+	assert [c["Id"] for c in qbo_api.query("Customer", where="Active = true")] == ["1", "2", "3", "5"]
+	assert [c["Id"] for c in qbo_api.query("Customer", where="Active = false")] == ["4"]
+	assert [i["Id"] for i in qbo_api.query("Invoice", where="TxnDate >= '2024-07-01'")] == ["134"]
 	assert [i["Id"] for i in qbo_api.query("Invoice", where="CustomerRef = '1' AND TotalAmt > '500'")] == [
 		"130"
 	]
 	assert [v["Id"] for v in qbo_api.query("Vendor", where="DisplayName LIKE '%Supply%'")] == ["50"]
 	assert [b["Id"] for b in qbo_api.query("Bill", where="Id IN ('105', '101')")] == ["101", "105"]
 	assert qbo_api.first_transaction_date("JournalEntry") == date(2023, 1, 2)
+
+
+def test_inactive_names_are_left_out_of_a_plain_select_and_the_client_asks_for_them(
+	qbo_api, qbo_emulator, monkeypatch
+):
+	"""QBO's SELECT leaves inactive customers, vendors, items and accounts out although transactions
+	point at them (bill 112 posts to the inactive Postage account): every query of them asks for both."""
+	realm = qbo_emulator.realms[REALM]
+	plain = qbo_emulator.run_query(realm, "SELECT * FROM Customer")
+	assert [c["Id"] for c in plain["Customer"]] == ["1", "2", "3", "5"]
+	both = qbo_emulator.run_query(realm, "SELECT * FROM Customer WHERE Active IN (true, false)")
+	assert [c["Id"] for c in both["Customer"]] == ["1", "2", "3", "4", "5"]
+	assert qbo_emulator.run_query(realm, "SELECT COUNT(*) FROM Account") == {"totalCount": 23}
+
+	statements = []
+	run_query = qbo_emulator.run_query
+	monkeypatch.setattr(qbo_emulator, "run_query", lambda r, q: statements.append(q) or run_query(r, q))
+	assert [c["Id"] for c in qbo_api.query("Customer")] == ["1", "2", "3", "4", "5"]
+	assert "92" in [a["Id"] for a in qbo_api.query("Account", where="AccountType = 'Expense'")]
+	assert [b["Id"] for b in qbo_api.query("Bill", where="Id = '110'")] == ["110"]
+	assert statements == [
+		"SELECT * FROM Customer WHERE Active IN (true, false) ORDERBY Id STARTPOSITION 1 MAXRESULTS 1000",
+		"SELECT * FROM Account WHERE AccountType = 'Expense' AND Active IN (true, false) "
+		"ORDERBY Id STARTPOSITION 1 MAXRESULTS 1000",
+		"SELECT * FROM Bill WHERE Id = '110' ORDERBY Id STARTPOSITION 1 MAXRESULTS 1000",
+	]
 
 
 def test_bad_queries_are_errors(qbo_api):
@@ -227,7 +254,7 @@ def test_repeating_a_create_does_not_make_a_second_object(qbo_api):
 	first, again = qbo_api.create("Invoice", invoice), qbo_api.create("Invoice", invoice)
 	assert first["Id"] == again["Id"]
 	assert first["TotalAmt"] == Decimal(300)
-	assert len(qbo_api.query("Invoice")) == 5
+	assert len(qbo_api.query("Invoice")) == 9
 
 
 def test_validation_faults_are_record_errors(qbo_api):
@@ -246,6 +273,30 @@ def test_validation_faults_are_record_errors(qbo_api):
 	unbalanced[1]["Amount"] = 9
 	with pytest.raises(RecordError, match="balance your journal entry"):
 		qbo_api.create("JournalEntry", {"Line": unbalanced})
+
+
+def test_a_deleted_records_id_is_never_given_to_another(qbo_api):
+	qbo_api.delete("Payment", "155", "0")  # the latest payment
+	created = qbo_api.create(
+		"Payment",
+		{
+			"CustomerRef": {"value": "2"},
+			"TotalAmt": 10,
+			"TxnDate": "2024-09-01",
+			"DepositToAccountRef": {"value": "35"},
+		},
+	)
+	assert created["Id"] == "156"
+	again = qbo_api.create(
+		"Payment",
+		{
+			"CustomerRef": {"value": "2"},
+			"TotalAmt": 20,
+			"TxnDate": "2024-09-02",
+			"DepositToAccountRef": {"value": "35"},
+		},
+	)
+	assert again["Id"] == "157"
 
 
 def test_delete_transactions_but_not_names(qbo_api):
@@ -339,24 +390,92 @@ def test_trial_balance_is_computed_from_the_data_and_balances(qbo_api):
 	assert report["Header"]["ReportName"] == "TrialBalance"
 	assert (report["Header"]["StartPeriod"], report["Header"]["EndPeriod"]) == ("2024-01-01", "2024-12-31")
 	rows = report_rows(report)
-	assert rows["Checking"] == ("38032.13", "")
+	# 38,032.13 before this dataset's CAD payment (576.00) and the 3.5 hours paid for (525.00)
+	assert rows["Checking"] == ("39133.13", "")
 	assert rows["Checking EUR"] == ("1100.00", "")
 	assert rows["Equipment:Vehicles"] == ("12000.00", "")
-	assert rows["Inventory Asset"] == ("380.00", "")
 	assert rows["Board of Equalization Payable"] == ("", "36.25")
-	assert rows["Retained Earnings"] == ("", "164.00")  # 2023's profit
-	assert rows["Services"] == ("", "1100.00")  # 2024 only
-	assert "Accounts Receivable (A/R)" not in rows
+	assert rows["Accounts Receivable (A/R)"] == ("295.00", "")  # solder sold on account: 85.00 + 210.00
+	assert rows["Accounts Payable (A/P)"] == ("", "202.50")  # solder (100.00, 90.00) and its freight (12.50)
+	# 2023's profit: income 385.00 + 1,800.00 - 40.00 discount; expenses 214.00 cost of goods sold,
+	# 12.50 postage, 1,500.00 rent, 35.60 + 180.40 utilities.
+	assert rows["Retained Earnings"] == ("", f"{385 + 1800 - 40 - 214 - 12.5 - 1500 - 35.6 - 180.4:.2f}")
 	total = report["Rows"]["Row"][-1]["Summary"]["ColData"]
-	assert total[1]["value"] == total[2]["value"] == "51700.25"
+	assert total[1]["value"] == total[2]["value"] == "53268.25"
 
 
 def test_trial_balance_at_the_end_of_the_first_year(qbo_api):
 	rows = report_rows(qbo_api.trial_balance(date(2023, 12, 31)))
-	assert rows["Accounts Receivable (A/R)"] == ("", "53.63")  # the unapplied credit memo
-	assert rows["Accounts Payable (A/P)"] == ("", "176.00")
+	assert rows["Accounts Receivable (A/R)"] == ("31.37", "")  # solder sold (85.00) less the credit memo
+	assert rows["Accounts Payable (A/P)"] == ("", "288.50")  # 176.00, solder 100.00, its freight 12.50
 	assert rows["Utilities"] == ("35.60", "") and rows["Utilities:Electricity"] == ("180.40", "")
+	assert rows["Postage"] == ("12.50", "")  # an inactive account still holds what was booked to it
 	assert "Retained Earnings" not in rows
+
+
+def test_an_hourly_service_billed_at_fractional_hours(qbo_api):
+	invoice = qbo_api.read("Invoice", "134")
+	assert invoice["Line"][0]["SalesItemLineDetail"]["Qty"] == Decimal("3.5")
+	july, august = (report_rows(qbo_api.trial_balance(date(2024, m, d))) for m, d in ((7, 31), (8, 31)))
+	# Services in 2024: EUR 1,000.00 x 1.1, CAD 800.00 x 0.74 and 3.5 h x 150.00.
+	assert july["Services"] == ("", f"{1000 * 1.1 + 800 * 0.74 + 3.5 * 150:.2f}") == ("", "2217.00")
+	# Unpaid in July: the solder (85.00 + 210.00) and the 525.00; paid on 1 August into Checking.
+	assert july["Accounts Receivable (A/R)"] == ("820.00", "")
+	assert august["Accounts Receivable (A/R)"] == ("295.00", "")
+	assert Decimal(august["Checking"][0]) - Decimal(july["Checking"][0]) == Decimal("525.00")
+
+
+def test_a_foreign_invoice_paid_at_another_rate_books_the_difference_to_exchange_gain_or_loss(qbo_api):
+	may = report_rows(qbo_api.trial_balance(date(2024, 5, 31)))
+	# Invoice 1008: CAD 800.00 at 0.74.
+	assert may["Accounts Receivable (A/R) - CAD"] == (f"{800 * 0.74:.2f}", "") == ("592.00", "")
+	assert "Exchange Gain or Loss" not in may
+	june = report_rows(qbo_api.trial_balance(date(2024, 6, 30)))
+	# Paid on 5 June at 0.72: 800.00 x 0.72 = 576.00 into Checking; A/R - CAD is cleared at the 592.00
+	# it was booked at, and the 16.00 lost on the rate is an expense.
+	assert "Accounts Receivable (A/R) - CAD" not in june
+	assert Decimal(june["Checking"][0]) - Decimal(may["Checking"][0]) == Decimal("576.00")
+	assert june["Exchange Gain or Loss"] == ("16.00", "")
+	ledger = qbo_api.general_ledger(["90", "91"], date(2024, 6, 1), date(2024, 6, 30))
+	lines = [
+		(section["Header"]["ColData"][0]["value"], [cell["value"] for cell in row["ColData"]])
+		for section in ledger["Rows"]["Row"]
+		for row in section["Rows"]["Row"]
+	]
+	assert lines == [
+		("Accounts Receivable (A/R) - CAD", ["2024-06-05", "Payment", "", "", "592.00"]),
+		("Exchange Gain or Loss", ["2024-06-05", "Payment", "", "16.00", ""]),
+	]
+
+
+def test_inventory_bought_and_sold_over_two_years_is_costed_first_in_first_out(qbo_api):
+	# Solder wire: 12.5 kg bought at 8.00 (1 June 2023), 4.25 kg sold (15 September 2023) at
+	# 4.25 x 8.00 = 34.00, 10 kg bought at 9.00 (1 February 2024), 10.5 kg sold (10 May 2024) at
+	# 8.25 x 8.00 + 2.25 x 9.00 = 86.25; 7.75 kg left at 9.00 = 69.75.
+	# Copper pipe at 4.00 a metre throughout: 75 m at the end of 2023, 95 m at the end of 2024.
+	first, second = (qbo_api.trial_balance(date(y, 12, 31)) for y in (2023, 2024))
+	assert report_rows(first)["Inventory Asset"] == (f"{75 * 4 + 8.25 * 8:.2f}", "") == ("366.00", "")
+	assert report_rows(second)["Inventory Asset"] == (f"{95 * 4 + 7.75 * 9:.2f}", "") == ("449.75", "")
+	# Cost of goods sold: 2023 the gasket kits bought (120.00), 20 m sold less 5 m returned at 4.00 and
+	# the solder's 34.00; 2024 30 m at 4.00 and the solder's 86.25.
+	assert report_rows(first)["Cost of Goods Sold"] == (f"{120 + 15 * 4 + 34:.2f}", "")
+	assert report_rows(second)["Cost of Goods Sold"] == (f"{30 * 4 + 86.25:.2f}", "")
+
+	stock = qbo_api.inventory_valuation(date(2023, 12, 31))
+	assert [column["ColTitle"] for column in stock["Columns"]["Column"]] == [
+		"",
+		"SKU",
+		"Qty",
+		"Asset Value",
+		"Calc. Avg",
+	]
+	assert [[cell["value"] for cell in row["ColData"]] for row in stock["Rows"]["Row"][:-1]] == [
+		["Copper Pipe", "CP-100", "75", "300.00", "4.00"],
+		["Solder Wire", "SW-KG", "8.25", "66.00", "8.00"],
+	]
+	now = qbo_api.inventory_valuation(date.today())
+	on_hand = {row["ColData"][0]["id"]: row["ColData"][2]["value"] for row in now["Rows"]["Row"][:-1]}
+	assert on_hand == {item["Id"]: str(item["QtyOnHand"]) for item in records("Item") if "QtyOnHand" in item}
 
 
 # -- faults --------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pytest
 
 from emulators.qbo import QboEmulator
 from kraal_connect.connectors.qbo import mapping
+from kraal_connect.connectors.qbo.client import LEDGER_COLUMNS
 from kraal_connect.connectors.qbo.mapping import QboKey, QboPushContext
 from kraal_connect.engine.errors import MissingMappingError, RecordError
 from kraal_connect.engine.records import Ref, as_targets
@@ -213,7 +214,11 @@ def test_inventory_items_are_stock_items_with_their_accounts():
 		1,
 		1,
 	)
-	assert (doc["standard_rate"], doc["valuation_rate"], doc["stock_uom"]) == (10.0, 4.0, "Nos")
+	assert (doc["standard_rate"], doc["valuation_rate"], doc["stock_uom"]) == (10.0, 4.0, "QuickBooks Unit")
+	# Costed first in, first out as QBO costs it: by the site's default, else by the item's own method.
+	assert "valuation_method" not in doc
+	moving_average = mapping.item(record("Item", "2"), context(stock_valuation="Moving Average"))
+	assert moving_average["valuation_method"] == "FIFO"
 	assert doc["item_defaults"] == [
 		{
 			"company": "Platypus Plumbing Supply",
@@ -227,6 +232,7 @@ def test_inventory_items_are_stock_items_with_their_accounts():
 def test_services_and_categories():
 	service = mapping.item(record("Item", "1"), CTX)
 	assert (service["is_stock_item"], service["is_sales_item"], service["is_purchase_item"]) == (0, 1, 0)
+	assert (service["stock_uom"], "valuation_method" in service) == ("QuickBooks Unit", False)
 	assert service["item_defaults"] == [
 		{
 			"company": "Platypus Plumbing Supply",
@@ -328,12 +334,34 @@ def test_invoice_lines_tax_and_stock():
 	assert doc["remarks"] == "QuickBooks Invoice 1001"
 
 
-def test_invoice_discount_goes_to_the_discount_account():
+def test_invoice_discount_is_a_negative_charge_on_the_discount_account():
+	"""Booked where QBO books it without ERPNext's discount accounting, a setting of the whole site."""
 	doc = mapping.sales_invoice(record("Invoice", "131"), CTX)
-	assert (doc["apply_discount_on"], doc["discount_amount"]) == ("Net Total", 40.0)
-	assert doc["additional_discount_account"] == "4900 - Discounts given - PPS"
-	assert (doc["update_stock"], doc["taxes"]) == (0, [])
+	assert doc["taxes"] == [
+		{
+			"charge_type": "Actual",
+			"account_head": "4900 - Discounts given - PPS",
+			"description": "Discount 10%",
+			"tax_amount": -40.0,
+		}
+	]
+	assert [row["rate"] for row in doc["items"]] == [25.0, 150.0]
+	assert not {"discount_amount", "additional_discount_account", "apply_discount_on"} & set(doc)
+	assert doc["update_stock"] == 0
 	assert total(doc) == Decimal("360.00")
+	credit = mapping.credit_note({**record("Invoice", "131"), "Id": "141"}, CTX)
+	assert [tax["tax_amount"] for tax in credit["taxes"]] == [40.0]
+	assert total(credit) == Decimal("-360.00")
+
+
+def test_an_hourly_service_billed_at_fractional_hours_keeps_qbos_quantity():
+	doc = mapping.sales_invoice(record("Invoice", "134"), CTX)
+	assert [(row["item_code"], row["qty"], row["rate"]) for row in doc["items"]] == [
+		(Ref("item", "1"), 3.5, 150.0)
+	]
+	assert total(doc) == Decimal("525.00")
+	sold_by_weight = mapping.sales_invoice(record("Invoice", "137"), CTX)
+	assert [(row["qty"], row["warehouse"]) for row in sold_by_weight["items"]] == [(10.5, "Stores - PPS")]
 
 
 def test_foreign_currency_invoice_keeps_qbo_exchange_rate():
@@ -457,7 +485,7 @@ def test_bill_with_expense_lines_posts_to_their_accounts():
 			"description": "Electricity, February",
 			"qty": 1.0,
 			"rate": 180.4,
-			"uom": "Nos",
+			"uom": "QuickBooks Unit",
 			"conversion_factor": 1,
 			"expense_account": "6210 - Electricity - PPS",
 		},
@@ -466,7 +494,7 @@ def test_bill_with_expense_lines_posts_to_their_accounts():
 			"description": "Meter service fee",
 			"qty": 1.0,
 			"rate": 35.6,
-			"uom": "Nos",
+			"uom": "QuickBooks Unit",
 			"conversion_factor": 1,
 			"expense_account": "6200 - Utilities - PPS",
 		},
@@ -531,6 +559,35 @@ def test_foreign_payment_into_a_foreign_or_a_home_currency_account():
 		1100.0,
 		1.0,
 	)
+
+
+def test_a_foreign_invoice_paid_at_another_rate_keeps_each_rate():
+	"""Each document at QBO's rate: ERPNext then clears A/R at the invoice's 0.74 and books the
+	800.00 x (0.74 - 0.72) = 16.00 lost through its exchange journal, as QBO does."""
+	invoice = mapping.sales_invoice(record("Invoice", "135"), CTX)
+	assert (invoice["currency"], invoice["conversion_rate"], invoice["debit_to"]) == (
+		"CAD",
+		0.74,
+		"1102 - Accounts Receivable (A/R) - CAD - PPS",
+	)
+	payment = mapping.payment_received(record("Payment", "154"), CTX)
+	assert (payment["paid_from"], payment["paid_amount"], payment["source_exchange_rate"]) == (
+		"1102 - Accounts Receivable (A/R) - CAD - PPS",
+		800.0,
+		0.72,
+	)
+	assert (payment["paid_to"], payment["received_amount"], payment["target_exchange_rate"]) == (
+		CHECKING,
+		576.0,
+		1.0,
+	)
+	assert payment["references"] == [
+		{
+			"reference_doctype": "Sales Invoice",
+			"reference_name": Ref("invoice", "135"),
+			"allocated_amount": 800.0,
+		}
+	]
 
 
 def test_payment_without_deposit_account_goes_to_undeposited_funds_and_zero_payments_book_nothing():
@@ -705,8 +762,8 @@ def erpnext_side(report):
 
 def test_books_that_agree_have_no_differences(trial_balance):
 	balances = mapping.qbo_trial_balance(trial_balance)
-	assert balances["35"] == ("Checking", Decimal("38032.13"))
-	assert balances["2"] == ("Retained Earnings", Decimal("-164.00"))
+	assert balances["35"] == ("Checking", Decimal("39133.13"))
+	assert balances["2"] == ("Retained Earnings", Decimal("-202.50"))
 	assert sum(b for _, b in balances.values()) == 0
 	assert mapping.compare_trial_balance(trial_balance, erpnext_side(trial_balance), CTX.accounts) == []
 
@@ -723,7 +780,7 @@ def test_a_cent_off_and_accounts_on_one_side_only_are_listed(trial_balance):
 	]
 	assert summary == [
 		(None, ("38",), Decimal("12000.00"), Decimal(0), Decimal("-12000.00")),
-		(CHECKING, ("35",), Decimal("38032.13"), Decimal("38032.14"), Decimal("0.01")),
+		(CHECKING, ("35",), Decimal("39133.13"), Decimal("39133.14"), Decimal("0.01")),
 		("1510 - Vehicles - PPS", (), Decimal(0), Decimal("12000.00"), Decimal("12000.00")),
 		("Round Off - PPS", (), Decimal(0), Decimal("0.01"), Decimal("0.01")),
 	]
@@ -736,11 +793,86 @@ def test_qbo_accounts_mapped_onto_one_erpnext_account_are_added_up(trial_balance
 		for k, v in erpnext_side(trial_balance).items()
 		if k not in (CHECKING, "1015 - Checking EUR - PPS")
 	}
-	erpnext["Bank - PPS"] = Decimal("39132.13")
+	erpnext["Bank - PPS"] = Decimal("40233.13")
 	assert mapping.compare_trial_balance(trial_balance, erpnext, accounts) == []
-	erpnext["Bank - PPS"] = Decimal("38032.13")
+	erpnext["Bank - PPS"] = Decimal("39133.13")
 	[difference] = mapping.compare_trial_balance(trial_balance, erpnext, accounts)
 	assert (difference.qbo_account_ids, difference.difference) == (("35", "36"), Decimal("-1100.00"))
+
+
+@pytest.fixture(scope="module")
+def books():
+	emulator = QboEmulator(FIXTURES)
+	return emulator, emulator.realms[REALM]
+
+
+def test_qbos_general_ledger_is_read_per_transaction_across_the_accounts_asked_for(books):
+	emulator, realm = books
+	columns = LEDGER_COLUMNS.split(",")
+	report = emulator.general_ledger(realm, date(2024, 1, 1), date(2024, 12, 31), ["90", "91"], columns)
+	# The payment clears A/R - CAD at the invoice's 592.00 and puts the 16.00 lost on Exchange Gain or Loss.
+	assert mapping.qbo_ledger(report) == {
+		("invoice", "135"): ("1008", Decimal("592.00")),
+		("payment", "154"): ("", Decimal("-576.00")),
+	}
+
+
+def test_an_accounts_documents_that_differ_from_its_qbo_transactions(books):
+	emulator, realm = books
+	report = emulator.general_ledger(
+		realm, date(2024, 1, 1), date(2024, 12, 31), ["90"], LEDGER_COLUMNS.split(",")
+	)
+	qbo = mapping.qbo_ledger(report)
+	invoice, payment = ("Sales Invoice", "SINV-1"), ("Payment Entry", "PAY-1")
+	exchange, by_hand = ("Journal Entry", "JV-FX"), ("Journal Entry", "JV-7")
+	# ERPNext's payment clears A/R at its own rate (576.00); its exchange journal, booked for the
+	# payment, clears the other 16.00.
+	posted = {invoice: Decimal("592.00"), payment: Decimal("-576.00"), exchange: Decimal("-16.00")}
+	sources = {invoice: ("invoice", "135"), payment: ("payment", "154"), exchange: ("payment", "154")}
+	assert mapping.compare_documents(qbo, posted, sources) == []
+
+	posted.update({invoice: Decimal("591.99"), by_hand: Decimal("10.00")})
+	del posted[exchange]
+	assert mapping.compare_documents(qbo, posted, sources) == [
+		mapping.DocumentDifference(
+			"invoice", "135", "1008", (invoice,), Decimal("592.00"), Decimal("591.99")
+		),
+		mapping.DocumentDifference("payment", "154", "", (payment,), Decimal("-592.00"), Decimal("-576.00")),
+		mapping.DocumentDifference(None, None, "", (by_hand,), Decimal(0), Decimal("10.00")),
+	]
+	[missing] = mapping.compare_documents(qbo, {invoice: Decimal("592.00")}, sources)
+	assert (missing.entity, missing.qbo_id, missing.documents, missing.difference) == (
+		"payment",
+		"154",
+		(),
+		Decimal("592.00"),
+	)
+
+
+def test_qbos_stock_per_item_against_erpnexts(books):
+	emulator, realm = books
+	qbo = mapping.qbo_inventory(emulator.inventory_valuation(realm, date(2024, 12, 31)))
+	assert qbo == {
+		"2": ("Copper Pipe", Decimal("95"), Decimal("380.00")),
+		"5": ("Solder Wire", Decimal("7.75"), Decimal("69.75")),
+	}
+	items = {"2": "Copper Pipe", "5": "Solder Wire"}
+	# ERPNext adds quantities up as floats.
+	erpnext = {"Copper Pipe": (95.0, 380.0), "Solder Wire": (7.750000000001, 69.749999999)}
+	assert all(item.matches for item in mapping.compare_stock(qbo, erpnext, items))
+
+	erpnext.update({"Solder Wire": (7.75, 72.0), "Brass Valve": (1.0, 5.0)})
+	differing = [
+		(b.item_code, b.qbo_item_id, b.qbo_qty, b.erpnext_qty, b.qbo_value, b.erpnext_value)
+		for b in mapping.compare_stock(qbo, erpnext, items)
+		if not b.matches
+	]
+	assert differing == [
+		("Solder Wire", "5", Decimal("7.75"), Decimal("7.75"), Decimal("69.75"), Decimal("72.00")),
+		("Brass Valve", None, 0, Decimal(1), 0, Decimal("5.00")),
+	]
+	[unlinked] = mapping.compare_stock(qbo, {}, {"5": "Solder Wire"})[:1]
+	assert (unlinked.item_code, unlinked.name, unlinked.matches) == (None, "Copper Pipe", False)
 
 
 # -- ERPNext -> QBO ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ so each session here adds one to every call it makes.
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -41,6 +42,12 @@ MINOR_VERSION = 75
 MAX_RESULTS = 1000
 BATCH_LIMIT = 30
 STALE_OBJECT = 5010
+# Records QBO makes inactive instead of deleting: its SELECT leaves inactive ones out unless the WHERE
+# names Active, yet transactions keep pointing at them, so every query of these asks for both.
+NAME_LISTS = frozenset({"Account", "Customer", "Vendor", "Item", "Term", "TaxCode", "TaxRate"})
+_NAMES_ACTIVE = re.compile(r"\bActive\s*(=|!=|IN\b)", re.IGNORECASE)
+# The GeneralLedger columns read: a line's date, its transaction (type and id), number and amounts.
+LEDGER_COLUMNS = "tx_date,txn_type,doc_num,debt_amt,credt_amt"
 
 
 @dataclass(frozen=True)
@@ -311,7 +318,8 @@ class QboApi:
 		order_by: str = "Id",
 		where: str = "",
 	) -> list[dict]:
-		"""One page of SELECT * FROM <entity>; positions count from 1."""
+		"""One page of SELECT * FROM <entity> (a name list's inactive records too); positions count
+		from 1."""
 		body = self._select(entity, start_position, max_results, order_by, where)
 		return list(body["QueryResponse"].get(entity, []))
 
@@ -326,9 +334,12 @@ class QboApi:
 		return list(body["QueryResponse"].get(entity, [])), body["time"]
 
 	def _select(self, entity: str, start_position: int, max_results: int, order_by: str, where: str) -> dict:
+		conditions = [where] if where else []
+		if entity in NAME_LISTS and not _NAMES_ACTIVE.search(where):
+			conditions.append("Active IN (true, false)")
 		statement = f"SELECT * FROM {entity}"
-		if where:
-			statement += f" WHERE {where}"
+		if conditions:
+			statement += " WHERE " + " AND ".join(conditions)
 		statement += f" ORDERBY {order_by} STARTPOSITION {start_position} MAXRESULTS {max_results}"
 		return self._call(self.qb.query, statement)
 
@@ -356,6 +367,21 @@ class QboApi:
 		if start_date:
 			params["start_date"] = start_date.isoformat()
 		return self._call(self.qb.get_report, "TrialBalance", params)
+
+	def general_ledger(self, account_ids: list[str], start_date: date, end_date: date) -> dict:
+		"""Each ledger line of these accounts in the period, with the transaction it belongs to."""
+		params = {
+			"account": ",".join(account_ids),
+			"start_date": start_date.isoformat(),
+			"end_date": end_date.isoformat(),
+			"columns": LEDGER_COLUMNS,
+			"accounting_method": "Accrual",
+		}
+		return self._call(self.qb.get_report, "GeneralLedger", params)
+
+	def inventory_valuation(self, as_of: date) -> dict:
+		"""Quantity on hand and its value at QBO's cost per Inventory item, as of a date."""
+		return self._call(self.qb.get_report, "InventoryValuationSummary", {"report_date": as_of.isoformat()})
 
 	# -- writing ---------------------------------------------------------------------------------
 	def create(self, entity: str, body: dict) -> dict:

@@ -50,6 +50,9 @@ ACCOUNT_LINK_TYPES = (mapping.ACCOUNT, f"{mapping.ACCOUNT}:{mapping.OWN_POSTINGS
 TRANSACTION_ENTITIES = MIGRATION_ORDER[MIGRATION_ORDER.index(mapping.BILL) :]
 # How QBO writes some countries, besides ERPNext's country names and ISO codes.
 COUNTRY_ALIASES = {"usa": "United States", "uk": "United Kingdom"}
+# Company defaults ERPNext books through by itself in a migration -> the QBO AccountSubType of the
+# account QBO books the same postings to: a payment's realised exchange difference.
+COMPANY_DEFAULTS = {"exchange_gain_loss_account": "ExchangeGainOrLoss"}
 
 
 class QboConnector(Connector):
@@ -112,8 +115,10 @@ class QboConnector(Connector):
 			self._prepare_migration()
 		else:
 			start_cdc_cursors(doc)
-		company = frappe.get_cached_doc("Company", doc.company)
+		ensure_uom()
 		accounts = posting_accounts(doc.name, mapped_accounts)
+		point_company_defaults(doc, qbo_accounts, accounts)
+		company = frappe.get_cached_doc("Company", doc.company)
 		return QboContext(
 			company=company.name,
 			company_currency=company.default_currency,
@@ -125,6 +130,7 @@ class QboConnector(Connector):
 			tax_rate_accounts=tax_rate_accounts(doc.name, qbo_accounts, accounts),
 			stock_item_ids=frozenset(r["Id"] for r in self.read_all("Item", where="Type = 'Inventory'")),
 			warehouse=default_warehouse(doc),
+			stock_valuation=frappe.db.get_single_value("Stock Settings", "valuation_method") or "FIFO",
 			customer_group=leaf(
 				"Customer Group", frappe.db.get_single_value("Selling Settings", "customer_group")
 			),
@@ -151,7 +157,6 @@ class QboConnector(Connector):
 		if firsts:
 			start_month = mapping.fiscal_year_start_month(self.caller(self.api.company_info))
 			ensure_fiscal_years(doc.company, min(firsts), getdate(today()), start_month)
-		enable_discount_accounting()
 		if not doc.migration_status:
 			doc.db_set("migration_status", "In Progress")
 
@@ -285,9 +290,8 @@ def sync_account_mappings(doc, qbo_accounts: Mapping[str, Mapping]) -> dict[str,
 			)
 		if target and target not in written.values():
 			mapped[qbo_id] = target
-	# An account QBO does not list (QBO's query leaves inactive accounts out, yet older items and
-	# transactions still point at them) has only the row a record that missed it left behind: its
-	# postings go where a person pointed that row.
+	# An account QBO does not list has only the row a record that named it left behind: its postings
+	# go where a person pointed that row.
 	for qbo_id, row in rows.items():
 		if qbo_id not in qbo_accounts and row.target_name:
 			mapped[qbo_id] = row.target_name
@@ -307,8 +311,9 @@ def account_map(integration: str) -> dict[str, str]:
 
 def company_accounts(doc, qbo_accounts: Mapping[str, Mapping]) -> dict[str, str]:
 	"""QBO accounts that stand for an account ERPNext books to by itself: inventory (the warehouse's
-	stock account, where ERPNext books stock moves) and the home-currency A/R and A/P (the company's
-	defaults, where invoices made in ERPNext during the parallel run go)."""
+	stock account, where ERPNext books stock moves), the home-currency A/R and A/P (the company's
+	defaults, where invoices made in ERPNext during the parallel run go) and Exchange Gain or Loss
+	(the company's, where ERPNext books a payment's realised exchange difference)."""
 	company = frappe.get_cached_doc("Company", doc.company)
 	warehouse = default_warehouse(doc)
 	stock = (warehouse and frappe.db.get_value("Warehouse", warehouse, "account")) or (
@@ -318,12 +323,15 @@ def company_accounts(doc, qbo_accounts: Mapping[str, Mapping]) -> dict[str, str]
 		"Accounts Receivable": company.default_receivable_account,
 		"Accounts Payable": company.default_payable_account,
 	}
+	by_subtype = {subtype: company.get(fieldname) for fieldname, subtype in COMPANY_DEFAULTS.items()}
 	own = {}
 	for qbo_id, qbo_account in qbo_accounts.items():
 		currency = (qbo_account.get("CurrencyRef") or {}).get("value") or company.default_currency
 		kind = qbo_account.get("AccountType")
 		if qbo_account.get("AccountSubType") == "Inventory":
 			own[qbo_id] = stock
+		elif by_subtype.get(qbo_account.get("AccountSubType")):
+			own[qbo_id] = by_subtype.pop(qbo_account["AccountSubType"])
 		elif currency == company.default_currency and defaults.get(kind):
 			own[qbo_id] = defaults.pop(kind)  # QBO's first one of a kind is the one it books to
 	return {qbo_id: account for qbo_id, account in own.items() if account}
@@ -488,13 +496,48 @@ def _fiscal_year_covering(company: str, start: date, end: date) -> str | None:
 	return None
 
 
-def enable_discount_accounting() -> None:
-	"""QBO books discounts to their own account; ERPNext does so only with discount accounting on
-	(invoices without a discount account book as before)."""
-	settings = frappe.get_single("Selling Settings")
-	if not settings.enable_discount_accounting:
-		settings.enable_discount_accounting = 1
-		settings.save(ignore_permissions=True)
+def ensure_uom() -> None:
+	"""The UOM every migrated item and row is in, created with whole numbers off. Once it exists it is
+	a person's: one set to whole numbers since is named, not changed."""
+	whole = frappe.db.get_value("UOM", mapping.UOM, "must_be_whole_number")
+	if whole is None:
+		frappe.get_doc({"doctype": "UOM", "uom_name": mapping.UOM, "must_be_whole_number": 0}).insert(
+			ignore_permissions=True
+		)
+	elif whole:
+		raise SyncError(
+			f"UOM {mapping.UOM} is set to whole numbers, and QuickBooks quantities are decimals "
+			"(3.5 hours, 7.75 kg): untick Must be Whole Number on it"
+		)
+
+
+def point_company_defaults(doc, qbo_accounts: Mapping[str, Mapping], accounts: Mapping[str, str]) -> None:
+	"""ERPNext books a payment's realised exchange difference to the company's Exchange Gain/Loss
+	account; it is pointed at the account QBO's Exchange Gain or Loss maps to, so the difference lands
+	where QBO has it. A change is noted on the company's timeline."""
+	company = frappe.get_cached_doc("Company", doc.company)
+	for fieldname, subtype in COMPANY_DEFAULTS.items():
+		qbo_id = next((i for i, a in qbo_accounts.items() if a.get("AccountSubType") == subtype), None)
+		account = accounts.get(qbo_id) if qbo_id else None
+		if not account or account == company.get(fieldname):
+			continue
+		label = company.meta.get_label(fieldname)
+		owner, currency, is_group = frappe.db.get_value(
+			"Account", account, ["company", "account_currency", "is_group"]
+		)
+		if owner != doc.company or currency != company.default_currency or is_group:
+			raise SyncError(
+				f"QuickBooks account {qbo_accounts[qbo_id].get('Name')} is mapped onto {account}, which "
+				f"cannot be {label} of {doc.company}: choose a ledger of the company in "
+				f"{company.default_currency}"
+			)
+		frappe.db.set_value("Company", doc.company, fieldname, account)
+		frappe.get_doc("Company", doc.company).add_comment(
+			"Info",
+			_(
+				"{0} set to {1} by QuickBooks integration {2}, where QuickBooks books the same postings"
+			).format(label, account, doc.name),
+		)
 
 
 def start_cdc_cursors(doc) -> None:

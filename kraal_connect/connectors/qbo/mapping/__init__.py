@@ -16,7 +16,9 @@ from kraal_connect.connectors.qbo.mapping.books import (
 	fiscal_years,
 	qbo_trial_balance,
 )
+from kraal_connect.connectors.qbo.mapping.inventory import StockBalance, compare_stock, qbo_inventory
 from kraal_connect.connectors.qbo.mapping.journals import deposit, journal_entry, transfer
+from kraal_connect.connectors.qbo.mapping.ledger import DocumentDifference, compare_documents, qbo_ledger
 from kraal_connect.connectors.qbo.mapping.masters import (
 	customer,
 	item,
@@ -43,6 +45,7 @@ from kraal_connect.connectors.qbo.mapping.records import (
 	TAX_CODE,
 	TERM,
 	TRANSFER,
+	UOM,
 	VENDOR,
 	VENDOR_CREDIT,
 	QboContext,
@@ -69,16 +72,21 @@ __all__ = [
 	"TAX_CODE",
 	"TERM",
 	"TRANSFER",
+	"UOM",
 	"VENDOR",
 	"VENDOR_CREDIT",
 	"BalanceDifference",
+	"DocumentDifference",
 	"FiscalYearSpan",
 	"QboContext",
 	"QboKey",
 	"QboPush",
 	"QboPushContext",
+	"StockBalance",
 	"account",
 	"bill_payment",
+	"compare_documents",
+	"compare_stock",
 	"compare_trial_balance",
 	"credit_note",
 	"customer",
@@ -92,6 +100,8 @@ __all__ = [
 	"payment_received",
 	"payment_terms_template",
 	"purchase_invoice",
+	"qbo_inventory",
+	"qbo_ledger",
 	"qbo_trial_balance",
 	"sales_invoice",
 	"standard_account_groups",

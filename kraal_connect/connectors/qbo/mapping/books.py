@@ -72,14 +72,14 @@ class BalanceDifference:
 		return self.erpnext_balance - self.qbo_balance
 
 
-def _report_rows(rows: Iterable[Mapping[str, Any]]) -> Iterable[list]:
+def report_rows(rows: Iterable[Mapping[str, Any]]) -> Iterable[list]:
 	for row in rows:
 		if row.get("ColData"):
 			yield row["ColData"]
-		yield from _report_rows((row.get("Rows") or {}).get("Row") or [])
+		yield from report_rows((row.get("Rows") or {}).get("Row") or [])
 
 
-def _report_amount(cell: Mapping[str, Any]) -> Decimal:
+def report_amount(cell: Mapping[str, Any]) -> Decimal:
 	value = str(cell.get("value") or "").replace(",", "")
 	return Decimal(value) if value else ZERO
 
@@ -87,12 +87,12 @@ def _report_amount(cell: Mapping[str, Any]) -> Decimal:
 def qbo_trial_balance(report: Mapping[str, Any]) -> dict[str, tuple[str, Decimal]]:
 	"""QBO's TrialBalance report as {account id: (name, debit - credit)}."""
 	balances = {}
-	for columns in _report_rows((report.get("Rows") or {}).get("Row") or []):
+	for columns in report_rows((report.get("Rows") or {}).get("Row") or []):
 		account_cell = columns[0]
 		key = str(account_cell.get("id") or account_cell.get("value"))
 		balances[key] = (
 			account_cell.get("value") or key,
-			_report_amount(columns[1]) - _report_amount(columns[2]),
+			report_amount(columns[1]) - report_amount(columns[2]),
 		)
 	return balances
 

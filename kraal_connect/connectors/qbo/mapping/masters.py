@@ -11,6 +11,7 @@ from kraal_connect.connectors.qbo.mapping.records import (
 	ITEM,
 	TAX_CODE,
 	TERM,
+	UOM,
 	VENDOR,
 	ZERO,
 	QboContext,
@@ -173,7 +174,7 @@ def item(record: Mapping[str, Any], ctx: QboContext) -> dict | None:
 		"item_name": record.get("Name") or code,
 		"description": record.get("Description") or record.get("Name") or code,
 		"item_group": ctx.item_group,
-		"stock_uom": ctx.stock_uom,
+		"stock_uom": UOM,
 		"is_stock_item": int(is_stock),
 		"include_item_in_manufacturing": 0,
 		"is_sales_item": int(bool(income_id)),
@@ -183,6 +184,10 @@ def item(record: Mapping[str, Any], ctx: QboContext) -> dict | None:
 	}
 	if is_stock:
 		doc["valuation_rate"] = float(to_decimal(record.get("PurchaseCost") or 0, label, "PurchaseCost"))
+		if ctx.stock_valuation != "FIFO":
+			# QBO costs inventory first in, first out. So does ERPNext by default; where Stock Settings
+			# say otherwise the item says FIFO itself, and Stock Settings stay as they are.
+			doc["valuation_method"] = "FIFO"
 	if ctx.disable_inactive:
 		doc["disabled"] = 0 if record.get("Active", True) else 1
 	return doc

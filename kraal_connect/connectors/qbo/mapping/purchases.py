@@ -8,6 +8,7 @@ from kraal_connect.connectors.qbo.mapping.accounts import party_ledger, posting_
 from kraal_connect.connectors.qbo.mapping.masters import tax_rows
 from kraal_connect.connectors.qbo.mapping.records import (
 	BILL,
+	UOM,
 	VENDOR,
 	VENDOR_CREDIT,
 	QboContext,
@@ -37,7 +38,7 @@ def _purchase_line(
 			"description": description,
 			"qty": float(sign),
 			"rate": as_float(amount),
-			"uom": ctx.stock_uom,
+			"uom": UOM,
 			"conversion_factor": 1,
 			"expense_account": posting_account(ctx, account_id, label, f"{path}.AccountRef"),
 		}

@@ -50,6 +50,10 @@ QBO_ENTITIES = {
 # A QBO parent account with sub-accounts becomes an ERPNext group (ERPNext posts only to ledgers);
 # its own postings go to this second account under it.
 OWN_POSTINGS = "own_postings"
+# The unit of every migrated item and row: QBO holds quantities as decimals (3.5 hours, 7.75 kg) and
+# names no unit, and ERPNext refuses a fraction in a whole-number UOM such as Nos. The site creates
+# it with whole numbers off.
+UOM = "QuickBooks Unit"
 
 
 @dataclass(frozen=True)
@@ -71,8 +75,10 @@ class QboContext:
 	# QBO ids of Inventory items: their lines move stock in the warehouse.
 	stock_item_ids: Container[str] = frozenset()
 	warehouse: str = ""
+	# Stock Settings' valuation method: how items without one of their own are costed. ERPNext keeps
+	# it from changing once such items have stock.
+	stock_valuation: str = "FIFO"
 	item_group: str = "All Item Groups"
-	stock_uom: str = "Nos"
 	customer_group: str = "All Customer Groups"
 	territory: str = "All Territories"
 	supplier_group: str = "All Supplier Groups"

@@ -12,7 +12,6 @@ from kraal_connect.connectors.qbo.mapping.records import (
 	CUSTOMER,
 	INVOICE,
 	SALES_RECEIPT,
-	ZERO,
 	QboContext,
 	invoice_fields,
 	item_row,
@@ -24,24 +23,36 @@ from kraal_connect.engine.errors import RecordError
 from kraal_connect.engine.records import Ref, Target
 
 
+def _discount_row(line: Mapping[str, Any], ctx: QboContext, label: str, number: int, sign: int) -> dict:
+	"""A discount as a charge of a negative amount on QBO's discount account, where QBO books it.
+	ERPNext books an invoice-level discount to an account of its own only with discount accounting on,
+	a setting of every company on the site, and refuses rows of a negative rate unless another is on;
+	charges it books as they are."""
+	detail = line.get("DiscountLineDetail") or {}
+	path = f"Line {number}"
+	account_id = ref_id(
+		detail, "DiscountAccountRef", label, path=f"{path}.DiscountLineDetail.DiscountAccountRef"
+	)
+	percent = detail.get("DiscountPercent") if detail.get("PercentBased") else None
+	return {
+		"charge_type": "Actual",
+		"account_head": posting_account(ctx, account_id, label, "DiscountAccountRef"),
+		"description": line.get("Description") or (f"Discount {percent}%" if percent else "Discount"),
+		"tax_amount": as_float(-sign * money(line.get("Amount"), label, f"{path}.Amount")),
+	}
+
+
 def _sales_invoice(record: Mapping[str, Any], ctx: QboContext, entity: str) -> dict:
 	label = record_label(entity, record)
 	is_return = entity == CREDIT_MEMO
 	sign = -1 if is_return else 1
-	items, discount, discount_account = [], ZERO, None
+	items, discounts = [], []
 	for number, line in enumerate(lines_of(record), 1):
 		kind = line.get("DetailType")
 		if kind == "SalesItemLineDetail":
 			items.append(item_row(line, kind, ctx, label, number, sign))
 		elif kind == "DiscountLineDetail":
-			discount += money(line.get("Amount"), label, f"Line {number}.Amount")
-			account_id = ref_id(
-				line.get("DiscountLineDetail") or {},
-				"DiscountAccountRef",
-				label,
-				path=f"Line {number}.DiscountLineDetail.DiscountAccountRef",
-			)
-			discount_account = posting_account(ctx, account_id, label, "DiscountAccountRef")
+			discounts.append(_discount_row(line, ctx, label, number, sign))
 		# SubTotalLineDetail and DescriptionOnly lines book nothing.
 	if not items:
 		raise RecordError(f"{label}: it has no item lines")
@@ -50,20 +61,13 @@ def _sales_invoice(record: Mapping[str, Any], ctx: QboContext, entity: str) -> d
 		"doctype": "Sales Invoice",
 		"customer": Ref(CUSTOMER, ref_id(record, "CustomerRef", label)),
 		"debit_to": debit_to,
-		**invoice_fields(record, ctx, entity, items, tax_rows(record, ctx, label, sign)),
+		**invoice_fields(record, ctx, entity, items, discounts + tax_rows(record, ctx, label, sign)),
 	}
 	if not is_return:
 		# ERPNext gives a sale the customer's payment terms whatever the invoice says, and moves its
 		# due date to theirs (a sales receipt has no DueDate, an invoice's may differ from the terms);
 		# one instalment on QBO's date keeps it, so a re-read of the same record finds nothing changed.
 		doc["payment_schedule"] = [{"due_date": doc["due_date"], "invoice_portion": 100}]
-	if discount:
-		# Booked to QBO's discount account when Selling Settings has discount accounting enabled.
-		doc.update(
-			apply_discount_on="Net Total",
-			discount_amount=as_float(sign * discount),
-			additional_discount_account=discount_account,
-		)
 	return doc
 
 

@@ -28,8 +28,8 @@ frappe.query_reports["QuickBooks Reconciliation"] = {
 				method: "kraal_connect.connectors.qbo.reconciliation.reconcile",
 				args: { integration, as_of_date },
 				freeze: true,
-			}).then(({ message }) => frappe.msgprint(__("Migration status: {0} ({1} differing accounts, {2} failed records)",
-				[__(message.migration_status), message.differing_accounts, message.failed_records])));
+			}).then(({ message }) => frappe.msgprint(__("Migration status: {0} ({1} differing accounts, {2} differing items, {3} failed records)",
+				[__(message.migration_status), message.differing_accounts, message.differing_items, message.failed_records])));
 		});
 	},
 	formatter(value, row, column, data, default_formatter) {

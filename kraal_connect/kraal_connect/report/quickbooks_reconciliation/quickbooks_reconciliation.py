@@ -1,10 +1,12 @@
-"""ERPNext's books against QuickBooks' TrialBalance, account by account, and the QBO records that
-failed to come over."""
+"""ERPNext's books against QuickBooks' as of a date: the trial balance account by account in the table;
+under it, what is left to do: each differing account with the transactions that make it differ, each
+item whose stock differs, each stock repost ERPNext could not run and each record that failed to come
+over, with what to do about it."""
 
 import frappe
 from frappe import _
 
-from kraal_connect.connectors.qbo.reconciliation import COMPLETE, reconcile_books
+from kraal_connect.connectors.qbo.reconciliation import COMPLETE, Reconciliation, reconcile_books
 
 
 def execute(filters=None):
@@ -27,7 +29,7 @@ def execute(filters=None):
 	]
 	if filters.differing_only:
 		rows = [r for r in rows if r["differs"]]
-	return _columns(), rows, _failed_records_html(result.failed), None, _summary(result)
+	return _columns(), rows, to_do(result), None, _summary(result)
 
 
 def _columns() -> list[dict]:
@@ -52,7 +54,7 @@ def _columns() -> list[dict]:
 	]
 
 
-def _summary(result) -> list[dict]:
+def _summary(result: Reconciliation) -> list[dict]:
 	return [
 		{
 			"label": _("Migration"),
@@ -72,24 +74,181 @@ def _summary(result) -> list[dict]:
 			"indicator": "Red" if result.failed else "Green",
 			"datatype": "Int",
 		},
+		{
+			"label": _("Differing Items"),
+			"value": len(result.stock_differences),
+			"indicator": "Red" if result.stock_differences else "Green",
+			"datatype": "Int",
+		},
 		{"label": _("Income and Expenses From"), "value": result.year_start, "datatype": "Date"},
 	]
 
 
-def _failed_records_html(failed: list[dict]) -> str | None:
-	"""Balances are in the table; the records that did not come over are listed under it."""
-	if not failed:
-		return None
-	escape = frappe.utils.escape_html
-	rows = "".join(
-		f"<tr><td>{escape(row.entity)}</td><td>{escape(row.external_id)}</td>"
-		f"<td>{escape(row.message)}</td>"
-		f"<td><a href='/app/kraal-sync-log/{escape(row.sync_log)}'>{escape(row.sync_log)}</a></td></tr>"
-		for row in failed
-	)
+def to_do(result: Reconciliation) -> str | None:
+	"""What keeps the migration from Complete, each part with what to do about it; nothing when Complete."""
+	parts = [
+		_accounts(result),
+		_stock(result),
+		_reposts(result.failed_reposts),
+		_failed_records(result.failed),
+	]
+	parts = [part for part in parts if part]
+	return "".join(parts) or None
+
+
+def _e(value) -> str:
+	return frappe.utils.escape_html(str(value if value is not None else ""))
+
+
+def _link(doctype: str, name: str) -> str:
+	return f"<a href='/app/{frappe.scrub(doctype).replace('_', '-')}/{_e(name)}'>{_e(name)}</a>"
+
+
+def _money(value) -> str:
+	return frappe.format_value(value, {"fieldtype": "Currency"})
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+	head = "".join(f"<th>{h}</th>" for h in headers)
+	body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
 	return (
-		f"<p>{_('QuickBooks records that failed to come over')}</p>"
-		"<table class='table table-bordered table-sm'><thead><tr>"
-		f"<th>{_('Entity')}</th><th>{_('QuickBooks Id')}</th><th>{_('Error')}</th><th>{_('Sync Log')}</th>"
-		f"</tr></thead><tbody>{rows}</tbody></table>"
+		"<table class='table table-bordered table-sm'>"
+		f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+	)
+
+
+def _accounts(result: Reconciliation) -> str:
+	if not result.differences:
+		return ""
+	html = [
+		f"<h5>{_('Accounts that differ')}</h5><p>"
+		+ _(
+			"Each account below is listed with the QuickBooks transactions and ERPNext documents whose "
+			"amounts on it disagree. A transaction without an ERPNext document did not come over: see its "
+			"failed record below, or run the integration. Where both exist, correct the record in "
+			"QuickBooks or the account it is mapped to under Kraal Account Mapping, then run the "
+			"integration: it reads the record again and updates the document. A document made in ERPNext "
+			"has no QuickBooks transaction: record it in QuickBooks too, or cancel it."
+		)
+		+ "</p>"
+	]
+	for difference in result.differences:
+		name = difference.erpnext_account or _("QuickBooks account {0}, mapped to no ERPNext account").format(
+			", ".join(difference.qbo_account_ids)
+		)
+		html.append(
+			f"<p><b>{_e(name)}</b>: {_('QuickBooks')} {_money(difference.qbo_balance)}, "
+			f"{_('ERPNext')} {_money(difference.erpnext_balance)}</p>"
+		)
+		if difference not in result.documents:
+			html.append(
+				"<p>"
+				+ _(
+					"Retained earnings hold the profit of the years before {0}: run this report as of the "
+					"last day of the year before to see the income and expense accounts that differ."
+				).format(frappe.format_value(result.year_start, {"fieldtype": "Date"}))
+				+ "</p>"
+			)
+			continue
+		rows = [
+			[
+				_e(f"{row.entity} {row.qbo_id}" if row.entity else _("made in ERPNext")),
+				_e(row.number),
+				", ".join(_link(doctype, docname) for doctype, docname in row.documents) or _("none"),
+				_money(row.qbo_amount),
+				_money(row.erpnext_amount),
+				_money(row.difference),
+			]
+			for row in result.documents[difference]
+		]
+		headers = [
+			_("QuickBooks Transaction"),
+			_("Number"),
+			_("ERPNext Documents"),
+			_("QuickBooks"),
+			_("ERPNext"),
+			_("Difference"),
+		]
+		html.append(_table(headers, rows))
+	return "".join(html)
+
+
+def _stock(result: Reconciliation) -> str:
+	if not result.stock_differences:
+		return ""
+	rows = [
+		[
+			_link("Item", item.item_code) if item.item_code else _("none"),
+			_e(item.name),
+			_e(f"{item.qbo_qty.normalize():f}"),
+			_e(f"{item.erpnext_qty.normalize():f}"),
+			_money(item.qbo_value),
+			_money(item.erpnext_value),
+		]
+		for item in result.stock_differences
+	]
+	headers = [
+		_("Item"),
+		_("QuickBooks Item"),
+		_("QuickBooks Qty"),
+		_("ERPNext Qty"),
+		_("QuickBooks Value"),
+		_("ERPNext Value"),
+	]
+	return (
+		f"<h5>{_('Stock that differs')}</h5><p>"
+		+ _(
+			"Quantity on hand and its value per item, QuickBooks' at its FIFO cost. Open the item's Stock "
+			"Ledger: the purchases and sales of each differing item come from the bills, invoices and "
+			"credits listed there; a quantity that differs points to one that did not come over (see the "
+			"failed records), a value alone to a cost that differs."
+		)
+		+ "</p>"
+		+ _table(headers, rows)
+	)
+
+
+def _reposts(failed: list[dict]) -> str:
+	if not failed:
+		return ""
+	rows = [
+		[
+			_link("Repost Item Valuation", row.name),
+			_e(f"{row.voucher_type or ''} {row.voucher_no or row.item_code or ''}"),
+		]
+		for row in failed
+	]
+	return (
+		f"<h5>{_('Stock reposts ERPNext could not run')}</h5><p>"
+		+ _(
+			"Stock values and cost of goods sold are not final until these run: open each, fix what its "
+			"error names, and use Restart Reposting; this report runs it again."
+		)
+		+ "</p>"
+		+ _table([_("Repost Item Valuation"), _("For")], rows)
+	)
+
+
+def _failed_records(failed: list[dict]) -> str:
+	if not failed:
+		return ""
+	rows = [
+		[
+			_e(row.entity),
+			_e(row.external_id),
+			_e(row.message),
+			_link("Kraal Failed Record", row.name),
+			_link("Kraal Sync Log", row.sync_log),
+		]
+		for row in failed
+	]
+	return (
+		f"<h5>{_('QuickBooks records that failed to come over')}</h5><p>"
+		+ _(
+			"Fix what each error names: fill in the Kraal Account Mapping it asks for, or correct the "
+			"record in QuickBooks. Then use Retry now beside it on the integration's form, or run the "
+			"integration: the record is read again and booked."
+		)
+		+ "</p>"
+		+ _table([_("Entity"), _("QuickBooks Id"), _("Error"), _("Failed Record"), _("Sync Log")], rows)
 	)
