@@ -274,8 +274,8 @@ def test_a_paid_order_changed_at_shopify_is_kept_and_held_for_review(connected, 
 		"2026-11-02T09:00:00Z",
 	)
 	assert conflict.message == (
-		f"Sales Order {sales_order}: Sales Order {sales_order} is 100% billed. The source changed "
-		"items[1].qty, items[1].rate, items[1].price_list_rate; the document was kept"
+		f"Sales Order {sales_order}: Sales Order {sales_order} is 100% billed by Sales Invoice {invoice}. "
+		"The source changed items[1].qty, items[1].rate, items[1].price_list_rate; the document was kept"
 	)
 
 	api.apply_source_version(conflict.name)
