@@ -140,7 +140,6 @@ def test_a_paid_invoice_changed_in_quickbooks_is_held_until_a_person_applies_the
 	try:
 		frappe.db.set_single_value(*settings, 0)
 		frappe.db.commit()
-		frappe.clear_cache()  # ERPNext reads the setting through the site's caches
 		api.apply_source_version(conflict.name)
 		frappe.db.commit()
 		run_queued_retry(parallel_run)
