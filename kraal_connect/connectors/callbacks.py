@@ -8,7 +8,26 @@ import frappe
 from frappe import _
 from frappe.utils.password import remove_encrypted_password, set_encrypted_password
 
-from kraal_connect.engine.oauth_state import OTHER_USER, Flow
+from kraal_connect.engine.oauth_flow import take_state
+from kraal_connect.engine.oauth_state import OTHER_USER, Flow, StateRefused
+
+
+def integration_for_state(vendor: str, state: str | None, label: str):
+	"""The integration a callback's state was issued for, the state used up whatever follows; None
+	once the refusal page is the answer (unknown, used, expired or another user's state, or an
+	integration the user may no longer connect). label: the vendor as the user reads it."""
+	try:
+		flow = take_state(vendor, state)
+	except StateRefused as exc:
+		refuse(label, state_refusal(label, exc.reason))
+		return None
+	doc = integration_of(flow, vendor)
+	if doc is None:
+		refuse(
+			label,
+			_("This {0} connection was started for an integration you can no longer connect.").format(label),
+		)
+	return doc
 
 
 def integration_of(flow: Flow, vendor: str):

@@ -8,6 +8,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 from collections.abc import Mapping
 
 from kraal_connect.engine.errors import WebhookRejected
@@ -46,6 +47,17 @@ def check_length(body: bytes) -> None:
 	"""The body as read: a request sent without Content-Length (chunked) is only known here."""
 	if len(body) > MAX_BODY_BYTES:
 		raise OversizedWebhook(f"body is over {MAX_BODY_BYTES} bytes")
+
+
+def json_object(body: bytes) -> dict:
+	"""A verified body as the JSON object every vendor's webhook is; MalformedWebhook otherwise."""
+	try:
+		payload = json.loads(body)
+	except ValueError:
+		raise MalformedWebhook("body is not JSON") from None
+	if not isinstance(payload, dict):
+		raise MalformedWebhook("body is not a JSON object")
+	return payload
 
 
 def hmac_signature(value: str | None, header: str) -> bytes:

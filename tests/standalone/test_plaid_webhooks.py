@@ -21,11 +21,10 @@ from kraal_connect.connectors.plaid.webhooks import (
 	fetch_window,
 	key_lifetime,
 	may_fetch,
-	read_payload,
 	verify_webhook,
 )
 from kraal_connect.engine.errors import WebhookRejected
-from kraal_connect.engine.webhook_intake import MalformedWebhook
+from kraal_connect.engine.webhook_intake import MalformedWebhook, json_object
 
 BODY = json.dumps(
 	{"webhook_type": "TRANSACTIONS", "webhook_code": "SYNC_UPDATES_AVAILABLE", "item_id": "item-platypus"}
@@ -202,10 +201,10 @@ def test_the_emulators_signature_and_an_impostors_differ(plaid_emulator, plaid_d
 
 
 def test_a_verified_body_is_read_as_a_json_object():
-	assert read_payload(BODY)["item_id"] == "item-platypus"
+	assert json_object(BODY)["item_id"] == "item-platypus"
 	for body in (b"{not json", b"[1, 2]", b'"text"', b"\xff\xfe"):
 		with pytest.raises(MalformedWebhook):
-			read_payload(body)
+			json_object(body)
 
 
 def test_a_key_is_kept_until_it_expires_and_a_day_at_most():

@@ -13,14 +13,12 @@ from kraal_connect.connectors.amazon.authorization import Refused
 from kraal_connect.connectors.amazon.integration import AmazonConnector
 from kraal_connect.connectors.callbacks import (
 	back_to_form,
-	integration_of,
+	integration_for_state,
 	refuse,
-	state_refusal,
 	store_passwords,
 )
 from kraal_connect.engine.errors import SyncError
-from kraal_connect.engine.oauth_flow import issue_state, take_state
-from kraal_connect.engine.oauth_state import StateRefused
+from kraal_connect.engine.oauth_flow import issue_state
 from kraal_connect.engine.redaction import redact
 from kraal_connect.engine.retry import ApiCaller, RetryPolicy
 
@@ -54,15 +52,9 @@ def callback(
 	follows it cannot be used again. The code becomes the seller's refresh token, kept in a Password
 	field with the seller id; then the marketplaces the seller participates in are listed on the
 	integration for the user to choose from. A refusal stores nothing."""
-	try:
-		flow = take_state(VENDOR, state)
-	except StateRefused as exc:
-		return refuse(VENDOR, state_refusal(VENDOR, exc.reason))
-	doc = integration_of(flow, VENDOR)
+	doc = integration_for_state(VENDOR, state, VENDOR)
 	if doc is None:
-		return refuse(
-			VENDOR, _("This Amazon connection was started for an integration you can no longer connect.")
-		)
+		return
 	secret = doc.get_password("client_secret", raise_exception=False) or ""
 	query = {
 		"selling_partner_id": selling_partner_id,

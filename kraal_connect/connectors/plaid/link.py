@@ -8,11 +8,11 @@ from frappe import _
 from kraal_connect.api import check_can_manage_credentials
 from kraal_connect.connectors.plaid.integration import PlaidConnector
 from kraal_connect.connectors.plaid.webhook_keys import client_keys, client_of, site_keys
-from kraal_connect.connectors.plaid.webhooks import REPLAY_WINDOW_SECONDS, read_payload, verify_webhook
+from kraal_connect.connectors.plaid.webhooks import REPLAY_WINDOW_SECONDS, verify_webhook
 from kraal_connect.engine import webhooks
 from kraal_connect.engine.errors import SyncError
 from kraal_connect.engine.scheduler import enqueue_sync
-from kraal_connect.engine.webhook_intake import delivery_key
+from kraal_connect.engine.webhook_intake import delivery_key, json_object
 
 REAUTH_WEBHOOK_CODES = {"ERROR", "PENDING_EXPIRATION", "USER_PERMISSION_REVOKED", "LOGIN_REPAIRED"}
 
@@ -88,7 +88,7 @@ def _take(body: bytes) -> dict:
 	token = frappe.get_request_header("Plaid-Verification")
 	now = time.time()
 	signed = verify_webhook(body, token, site_keys, now)
-	payload = read_payload(body)
+	payload = json_object(body)
 	item_id = payload.get("item_id")
 	doc = isinstance(item_id, str) and frappe.db.get_value(
 		"Kraal Integration",

@@ -16,7 +16,6 @@ from jwt import api_jws
 from jwt.algorithms import ECAlgorithm
 
 from kraal_connect.engine.errors import WebhookRejected
-from kraal_connect.engine.webhook_intake import MalformedWebhook
 
 MAX_AGE_SECONDS = 5 * 60
 # Plaid's clock and ours may disagree by a little; a token from further ahead was not made by Plaid now.
@@ -99,17 +98,6 @@ def _verifies(token: str, jwk: dict) -> bool:
 	except (jwt.PyJWTError, ValueError, TypeError):
 		return False
 	return True
-
-
-def read_payload(body: bytes) -> dict:
-	"""The JSON of a verified body."""
-	try:
-		payload = json.loads(body)
-	except ValueError:
-		raise MalformedWebhook("body is not JSON") from None
-	if not isinstance(payload, dict):
-		raise MalformedWebhook("body is not a JSON object")
-	return payload
 
 
 def key_lifetime(jwk: Mapping[str, Any], now: float) -> int:

@@ -6,7 +6,7 @@ from frappe import _
 from frappe.utils.password import get_decrypted_password
 
 from kraal_connect.api import check_can_manage_credentials
-from kraal_connect.connectors.callbacks import back_to_form, integration_of, refuse, state_refusal
+from kraal_connect.connectors.callbacks import back_to_form, integration_for_state, refuse
 from kraal_connect.connectors.qbo.integration import (
 	PARALLEL_RUN,
 	VENDOR,
@@ -18,8 +18,7 @@ from kraal_connect.connectors.qbo.integration import (
 from kraal_connect.connectors.qbo.webhooks import SIGNATURE_HEADER, parse_notifications, signature
 from kraal_connect.engine import webhooks
 from kraal_connect.engine.errors import SyncError
-from kraal_connect.engine.oauth_flow import issue_state, take_state
-from kraal_connect.engine.oauth_state import StateRefused
+from kraal_connect.engine.oauth_flow import issue_state
 from kraal_connect.engine.scheduler import enqueue_sync
 from kraal_connect.engine.webhook_intake import delivery_key, hmac_signers
 
@@ -47,16 +46,9 @@ def callback(code: str | None = None, state: str | None = None, realmId: str | N
 	this user started. The code becomes tokens, kept in Password fields with the company's realm id, and
 	the user lands on the integration with a Kraal Account Mapping row for each QBO account to review
 	before migrating. A refusal stores nothing."""
-	try:
-		flow = take_state(VENDOR, state)
-	except StateRefused as exc:
-		return refuse(QUICKBOOKS, state_refusal(QUICKBOOKS, exc.reason))
-	doc = integration_of(flow, VENDOR)
+	doc = integration_for_state(VENDOR, state, QUICKBOOKS)
 	if doc is None:
-		return refuse(
-			QUICKBOOKS,
-			_("This QuickBooks connection was started for an integration you can no longer connect."),
-		)
+		return
 	if kwargs.get("error") or not code or not realmId:
 		return refuse(
 			QUICKBOOKS, _("QuickBooks did not connect: {0}").format(kwargs.get("error") or _("no code"))

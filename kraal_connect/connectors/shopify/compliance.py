@@ -7,12 +7,11 @@ and shop headers are not signed. So the body must fit the headers: it names the 
 it comes from, and a customer's request cannot pass for shop/redact, the one topic that disconnects.
 """
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kraal_connect.connectors.shopify.webhooks import TOPIC_HEADER, header, shop_domain
-from kraal_connect.engine.webhook_intake import MalformedWebhook
+from kraal_connect.engine.webhook_intake import MalformedWebhook, json_object
 
 DATA_REQUEST = "customers/data_request"
 CUSTOMER_REDACT = "customers/redact"
@@ -38,12 +37,7 @@ def read(raw_body: bytes, headers: Mapping[str, str]) -> ComplianceRequest:
 	topic = header(headers, TOPIC_HEADER)
 	if topic not in TOPICS:
 		raise MalformedWebhook(f"{TOPIC_HEADER} is not a compliance topic")
-	try:
-		payload = json.loads(raw_body)
-	except ValueError:
-		raise MalformedWebhook("body is not JSON") from None
-	if not isinstance(payload, dict):
-		raise MalformedWebhook("body is not a JSON object")
+	payload = json_object(raw_body)
 	domain = payload.get("shop_domain")
 	if not isinstance(domain, str) or domain.lower() != shop_domain(headers):
 		raise MalformedWebhook("body names another shop than the delivery")

@@ -9,10 +9,9 @@ from frappe.utils.password import get_decrypted_password
 from kraal_connect.api import check_can_manage_credentials
 from kraal_connect.connectors.callbacks import (
 	back_to_form,
-	integration_of,
+	integration_for_state,
 	refuse,
 	remove_passwords,
-	state_refusal,
 	store_passwords,
 )
 from kraal_connect.connectors.shopify import authorization, compliance
@@ -21,7 +20,6 @@ from kraal_connect.connectors.shopify.integration import ShopifyConnector
 from kraal_connect.connectors.shopify.webhooks import shop_domain, signature, webhook_id
 from kraal_connect.engine import oauth_flow, webhooks
 from kraal_connect.engine.errors import SyncError
-from kraal_connect.engine.oauth_state import StateRefused
 from kraal_connect.engine.webhook_intake import delivery_key, hmac_signers
 
 VENDOR = "Shopify"
@@ -74,15 +72,9 @@ def callback(**_arguments):
 	query = frappe.request.args.to_dict(flat=False)
 	state = (query.get("state") or [""])[0]
 	shop_asked = _take_shop(state)
-	try:
-		flow = oauth_flow.take_state(VENDOR, state)
-	except StateRefused as exc:
-		return refuse(VENDOR, state_refusal(VENDOR, exc.reason))
-	doc = integration_of(flow, VENDOR)
+	doc = integration_for_state(VENDOR, state, VENDOR)
 	if doc is None:
-		return refuse(
-			VENDOR, _("This Shopify connection was started for an integration you can no longer connect.")
-		)
+		return
 	secret = doc.get_password("client_secret", raise_exception=False) or ""
 	try:
 		code = authorization.check_redirect(query, secret, shop_asked)

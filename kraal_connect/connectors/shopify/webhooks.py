@@ -8,13 +8,12 @@ A webhook only names the record: the site fetches its current state through the 
 so a late or repeated delivery can never book an older state over a newer one.
 """
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from kraal_connect.connectors.shopify.mapping import CUSTOMERS, INVENTORY, ORDERS, PRODUCTS
-from kraal_connect.engine.webhook_intake import MalformedWebhook, hmac_signature
+from kraal_connect.engine.webhook_intake import MalformedWebhook, hmac_signature, json_object
 
 HMAC_HEADER = "X-Shopify-Hmac-Sha256"
 TOPIC_HEADER = "X-Shopify-Topic"
@@ -108,12 +107,7 @@ def read(raw_body: bytes, headers: Mapping[str, str]) -> WebhookWork | None:
 	topic = header(headers, TOPIC_HEADER)
 	if not topic:
 		raise MalformedWebhook(f"no {TOPIC_HEADER} header")
-	try:
-		payload = json.loads(raw_body)
-	except ValueError:
-		raise MalformedWebhook("body is not JSON") from None
-	if not isinstance(payload, dict):
-		raise MalformedWebhook("body is not a JSON object")
+	payload = json_object(raw_body)
 	work = route(topic, payload)
 	if work and work.topic == UNINSTALLED and work.external_id != shop_domain(headers):
 		raise MalformedWebhook("app/uninstalled body names another shop")
