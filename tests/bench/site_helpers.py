@@ -22,6 +22,18 @@ def ensure_company(company: str, abbr: str) -> None:
 		frappe.db.commit()
 
 
+def ensure_user(email: str, role: str, first_name: str) -> str:
+	"""A site user holding this role (created once, kept for later runs); returns the e-mail."""
+	if not frappe.db.exists("User", email):
+		user = frappe.get_doc(
+			{"doctype": "User", "email": email, "first_name": first_name, "send_welcome_email": 0}
+		)
+		user.insert()
+		user.add_roles(role)
+		frappe.db.commit()
+	return email
+
+
 def latest_log(integration: str):
 	name = frappe.get_all(
 		"Kraal Sync Log",

@@ -10,6 +10,7 @@ from werkzeug.test import EnvironBuilder
 
 from kraal_connect.engine.scheduler import enqueue_due_syncs, enqueue_sync
 from tests.bench.plaid_helpers import connect_bank, purge_integration
+from tests.bench.site_helpers import ensure_user
 
 
 @pytest.fixture
@@ -111,13 +112,7 @@ def test_only_users_who_may_configure_integrations_can_act(two_banks):
 	from kraal_connect.api import sync_now
 	from kraal_connect.connectors.plaid.link import exchange_public_token
 
-	email = "kraal-clerk@example.com"
-	if not frappe.db.exists("User", email):
-		user = frappe.get_doc(
-			{"doctype": "User", "email": email, "first_name": "Clerk", "send_welcome_email": 0}
-		)
-		user.insert()
-		user.add_roles("Accounts User")
+	email = ensure_user("kraal-clerk@example.com", "Accounts User", "Clerk")
 	frappe.set_user(email)
 	try:
 		with pytest.raises(frappe.PermissionError):

@@ -18,7 +18,7 @@ from tests.bench.plaid_helpers import (
 	first_transactions,
 	purge_integration,
 )
-from tests.bench.site_helpers import latest_log
+from tests.bench.site_helpers import ensure_user, latest_log
 
 PLATYPUS = "item-platypus"
 CLERK = "kraal-failures-clerk@example.com"
@@ -193,10 +193,4 @@ def test_a_reconciled_transaction_removed_at_the_bank_stays_until_a_person_appli
 
 
 def clerk():
-	if not frappe.db.exists("User", CLERK):
-		user = frappe.get_doc(
-			{"doctype": "User", "email": CLERK, "first_name": "Clerk", "send_welcome_email": 0}
-		)
-		user.insert()
-		user.add_roles("Accounts User")
-		frappe.db.commit()
+	ensure_user(CLERK, "Accounts User", "Clerk")

@@ -10,6 +10,7 @@ from frappe.handler import execute_cmd
 from frappe.utils.background_jobs import get_queue
 
 from tests.bench.plaid_helpers import connect_bank, purge_integration
+from tests.bench.site_helpers import ensure_user
 
 PLATYPUS = "item-platypus"
 USERS = {
@@ -59,13 +60,7 @@ TABLE = {
 @pytest.fixture(scope="module")
 def users():
 	for role, email in USERS.items():
-		if not frappe.db.exists("User", email):
-			user = frappe.get_doc(
-				{"doctype": "User", "email": email, "first_name": role, "send_welcome_email": 0}
-			)
-			user.insert()
-			user.add_roles(role)
-	frappe.db.commit()
+		ensure_user(email, role, role)
 	return USERS
 
 

@@ -30,7 +30,7 @@ from kraal_connect.connectors.shopify import oauth as shopify_oauth
 from kraal_connect.engine.runner import run_integration
 from tests.bench import amazon_helpers
 from tests.bench.shopify_helpers import APP, DOMAIN, SECRET, connect_store, purge_integration
-from tests.bench.site_helpers import counts, latest_log
+from tests.bench.site_helpers import counts, ensure_user, latest_log
 
 pytest_plugins = ["tests.bench.shopify_helpers"]
 
@@ -112,15 +112,7 @@ def assert_wrote_nothing_new(integration: str) -> None:
 @pytest.fixture
 def other_user():
 	"""A Kraal Connect Manager: may connect integrations, but did not start this flow."""
-	email = "kraal-vendor-auth-other@example.com"
-	if not frappe.db.exists("User", email):
-		user = frappe.get_doc(
-			{"doctype": "User", "email": email, "first_name": "Other", "send_welcome_email": 0}
-		)
-		user.insert()
-		user.add_roles("Kraal Connect Manager")
-		frappe.db.commit()
-	yield email
+	yield ensure_user("kraal-vendor-auth-other@example.com", "Kraal Connect Manager", "Other")
 	frappe.set_user("Administrator")
 
 
@@ -493,14 +485,7 @@ def test_a_declined_consent_or_another_seller_stores_nothing(seller, amazon_emul
 
 @pytest.fixture
 def accounts_manager():
-	email = "kraal-vendor-auth-accounts@example.com"
-	if not frappe.db.exists("User", email):
-		user = frappe.get_doc(
-			{"doctype": "User", "email": email, "first_name": "Accounts", "send_welcome_email": 0}
-		)
-		user.insert()
-		user.add_roles("Accounts Manager")
-		frappe.db.commit()
+	email = ensure_user("kraal-vendor-auth-accounts@example.com", "Accounts Manager", "Accounts")
 	frappe.set_user(email)
 	yield email
 	frappe.set_user("Administrator")

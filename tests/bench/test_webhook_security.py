@@ -38,6 +38,7 @@ from kraal_connect.engine.runner import WEBHOOK
 from kraal_connect.engine.webhook_intake import MAX_BODY_BYTES
 from tests.bench import plaid_helpers, qbo_helpers
 from tests.bench.shopify_helpers import SECRET, retried_on_deadlock
+from tests.bench.site_helpers import ensure_user
 
 pytest_plugins = ["tests.bench.shopify_helpers", "tests.bench.qbo_helpers"]
 
@@ -490,15 +491,8 @@ def assert_callback_refused(integration: str, **answer) -> None:
 
 @pytest.fixture
 def other_user():
-	email = "kraal-oauth-other@example.com"
-	if not frappe.db.exists("User", email):
-		user = frappe.get_doc(
-			{"doctype": "User", "email": email, "first_name": "Other", "send_welcome_email": 0}
-		)
-		user.insert()
-		user.add_roles("Accounts Manager")  # may connect integrations: still not the one who started this
-		frappe.db.commit()
-	yield email
+	# An Accounts Manager may configure integrations: still not the one who started this flow.
+	yield ensure_user("kraal-oauth-other@example.com", "Accounts Manager", "Other")
 	frappe.set_user("Administrator")
 
 
