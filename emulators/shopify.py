@@ -168,7 +168,20 @@ def send_webhook(
 ) -> requests.Response:
 	"""POST a webhook the way Shopify delivers one: JSON body, signed, with Shopify's headers."""
 	body = json.dumps(payload).encode()
-	headers = {
+	headers = delivery_headers(body, topic, secret, shop_domain, webhook_id, api_version)
+	return requests.post(url, data=body, headers=headers, timeout=30)
+
+
+def delivery_headers(
+	body: bytes,
+	topic: str,
+	secret: str,
+	shop_domain: str = "emulator.myshopify.com",
+	webhook_id: str | None = None,
+	api_version: str = "2026-01",
+) -> dict[str, str]:
+	"""The headers Shopify sends with a webhook: its topic, store, delivery id and signature of body."""
+	return {
 		"Content-Type": "application/json",
 		"X-Shopify-Topic": topic,
 		"X-Shopify-Hmac-Sha256": sign(body, secret),
@@ -177,7 +190,6 @@ def send_webhook(
 		"X-Shopify-API-Version": api_version,
 		"X-Shopify-Triggered-At": now_iso(),
 	}
-	return requests.post(url, data=body, headers=headers, timeout=30)
 
 
 # -- search and paging -----------------------------------------------------------------------

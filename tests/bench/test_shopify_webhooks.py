@@ -9,7 +9,7 @@ import pytest
 from frappe.utils.background_jobs import get_job
 from werkzeug.test import EnvironBuilder
 
-from emulators.shopify import sign
+from emulators.shopify import delivery_headers
 from kraal_connect.connectors.shopify.client import API_VERSION, WEBHOOK_TOPICS
 from kraal_connect.connectors.shopify.endpoints import (
 	register_webhooks,
@@ -31,14 +31,7 @@ ORDER_CREATED = {"id": 5002, "admin_graphql_api_id": ORDER, "name": "#1002"}
 def deliver(topic: str, payload: dict, webhook_id: str | None = None, body: bytes | None = None):
 	"""A delivery as Shopify makes it (emulators.shopify.send_webhook's headers), to the endpoint."""
 	signed = json.dumps(payload).encode()
-	headers = {
-		"Content-Type": "application/json",
-		"X-Shopify-Topic": topic,
-		"X-Shopify-Hmac-Sha256": sign(signed, SECRET),
-		"X-Shopify-Shop-Domain": DOMAIN,
-		"X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
-		"X-Shopify-API-Version": API_VERSION,
-	}
+	headers = delivery_headers(signed, topic, SECRET, DOMAIN, webhook_id, API_VERSION)
 	frappe.local.request = EnvironBuilder(method="POST", data=body or signed, headers=headers).get_request()
 	frappe.local.response = frappe._dict()
 	frappe.local.cache = {}  # each delivery is a request of its own

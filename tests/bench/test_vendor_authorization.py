@@ -22,7 +22,7 @@ from frappe.utils.password import remove_encrypted_password
 from werkzeug.test import EnvironBuilder
 
 from emulators.amazon import AmazonEmulator
-from emulators.shopify import sign, sign_query
+from emulators.shopify import delivery_headers, sign_query
 from kraal_connect.connectors.amazon import mapping as amazon_mapping
 from kraal_connect.connectors.amazon import oauth as amazon_oauth
 from kraal_connect.connectors.shopify import authorization, compliance
@@ -262,13 +262,7 @@ def test_a_scope_an_entity_needs_and_the_store_did_not_grant_is_named_before_a_s
 def deliver(topic: str, payload: dict, secret: str = SECRET, shop_domain: str = DOMAIN, delivery=None):
 	"""(answer, status, database writes) of a compliance webhook as Shopify delivers it, taken as Guest."""
 	body = json.dumps(payload).encode()
-	headers = {
-		"Content-Type": "application/json",
-		"X-Shopify-Topic": topic,
-		"X-Shopify-Hmac-Sha256": sign(body, secret),
-		"X-Shopify-Shop-Domain": shop_domain,
-		"X-Shopify-Webhook-Id": delivery or str(uuid.uuid4()),
-	}
+	headers = delivery_headers(body, topic, secret, shop_domain, delivery)
 	frappe.db.commit()
 	frappe.set_user("Guest")
 	try:
