@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from kraal_connect.engine.shared_masters import rows_in_scope
+
 # doctype -> {fieldname: (fieldtype, options)}; options name a Table field's child DocType.
 Schema = Callable[[str], Mapping[str, tuple[str, str]]]
 
@@ -41,6 +43,9 @@ def differences(
 
 
 def _table_differences(fieldname, child_doctype, rows, new_rows, schema: Schema) -> list[str]:
+	if "company" in schema(child_doctype):
+		# Rows of other companies (another company's Item Defaults) are not the record's to compare.
+		rows = rows_in_scope(rows, new_rows)
 	if len(rows) != len(new_rows):
 		return [f"{fieldname} ({len(rows)} rows, now {len(new_rows)})"]
 	found = []

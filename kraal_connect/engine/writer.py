@@ -8,7 +8,7 @@ from typing import Any
 import frappe
 from frappe.utils import get_datetime, now_datetime
 
-from kraal_connect.engine import decisions
+from kraal_connect.engine import decisions, shared_masters
 from kraal_connect.engine.compare import differences
 from kraal_connect.engine.decisions import Decision, Written, decide
 from kraal_connect.engine.errors import ConflictError, PageLost, RecordError, caused_by
@@ -49,7 +49,15 @@ def find_link(integration: str, external_type: str, external_id: str) -> dict | 
 	return frappe.db.get_value(
 		LINK,
 		{"integration": integration, "external_type": external_type, "external_id": external_id},
-		["name", "reference_doctype", "reference_name", "external_version", "local_modified", "last_synced"],
+		[
+			"name",
+			"reference_doctype",
+			"reference_name",
+			"external_version",
+			"local_modified",
+			"last_synced",
+			"matched",
+		],
 		as_dict=True,
 	)
 
@@ -77,11 +85,15 @@ def upsert(
 	if not cancel:
 		mapped = resolve_refs(integration, mapped)
 	link = find_link(integration, external_type, external_id)
-	if link is None and not cancel and (existing := _same_named(mapped)) is not None:
-		# A record the firm already keeps under this name (an Item with the SKU as its code) is
-		# taken over, not duplicated.
-		_add_link(integration, external_type, external_id, existing, "")
-		link = find_link(integration, external_type, external_id)
+	if link is None and not cancel:
+		mapped, existing = _existing_master(integration, mapped)
+		if existing is not None:
+			# A record the firm already keeps under this name (an Item with the SKU as its code, a
+			# Supplier another company buys from) is matched, not duplicated, and not taken over.
+			_add_link(integration, external_type, external_id, existing, "", matched=True)
+			link = find_link(integration, external_type, external_id)
+	if link and link.matched and not cancel:
+		mapped = shared_masters.owned_part(mapped, _tables(mapped["doctype"]), _company_keyed)
 	written = LinkedDocument(link, None if cancel else mapped) if link else None
 	decision = decide(
 		version,
@@ -152,10 +164,12 @@ def ensure(integration: str, external_type: str, external_id: str, version: str,
 	"""Create the document when no record wrote it yet; never change it (its own stream does)."""
 	if find_link(integration, external_type, external_id):
 		return "skipped"
-	mapped = resolve_refs(integration, mapped)
-	existing = _same_named(mapped)
-	_add_link(integration, external_type, external_id, existing or _insert(mapped), version)
-	return "skipped" if existing else "created"
+	mapped, existing = _existing_master(integration, resolve_refs(integration, mapped))
+	if existing is not None:
+		_add_link(integration, external_type, external_id, existing, version, matched=True)
+		return "skipped"
+	_add_link(integration, external_type, external_id, _insert(mapped), version)
+	return "created"
 
 
 def record_push(integration: str, external_type: str, external_id: str, doc, version: str) -> None:
@@ -168,17 +182,47 @@ def record_push(integration: str, external_type: str, external_id: str, doc, ver
 		_add_link(integration, external_type, external_id, doc, version)
 
 
+def _existing_master(integration: str, mapped: dict) -> tuple[dict, Any]:
+	"""The record as it is to be written, and the existing document it is matched to, if any: by the
+	integration's choice, a master of the same name is used, or the record gets a distinct name."""
+	existing = _same_named(mapped)
+	if existing is None or shared_masters.naming_value(mapped) is None:
+		return mapped, existing
+	choice = frappe.get_cached_value("Kraal Integration", integration, "existing_masters")
+	if choice != shared_masters.SEPARATE_RECORDS:
+		return mapped, existing
+	separate = shared_masters.with_distinct_name(mapped, integration)
+	return separate, _same_named(separate)
+
+
 def _same_named(mapped: dict):
-	"""The existing document a mapped dict names through its doctype's naming field, if any."""
-	meta = frappe.get_meta(mapped["doctype"])
-	autoname = meta.autoname or ""
+	"""The existing document a mapped dict names: by its name, its doctype's naming field, or the
+	field a Customer, Supplier or Item is known by."""
+	doctype = mapped["doctype"]
+	autoname = frappe.get_meta(doctype).autoname or ""
 	name = mapped.get("name") or (mapped.get(autoname[6:]) if autoname.startswith("field:") else None)
-	if name and frappe.db.exists(mapped["doctype"], name):
-		return frappe.get_doc(mapped["doctype"], name)
+	if name and frappe.db.exists(doctype, name):
+		return frappe.get_doc(doctype, name)
+	value = shared_masters.naming_value(mapped)
+	if value and not name:
+		field = shared_masters.NAMING_FIELDS[doctype]
+		found = frappe.get_all(doctype, filters={field: value}, pluck="name", order_by="creation", limit=1)
+		if found:
+			return frappe.get_doc(doctype, found[0])
 	return None
 
 
-def _add_link(integration: str, external_type: str, external_id: str, doc, version: str) -> None:
+def _tables(doctype: str) -> dict[str, str]:
+	return {df.fieldname: df.options for df in frappe.get_meta(doctype).get_table_fields()}
+
+
+def _company_keyed(child_doctype: str) -> bool:
+	return frappe.get_meta(child_doctype).has_field("company")
+
+
+def _add_link(
+	integration: str, external_type: str, external_id: str, doc, version: str, matched: bool = False
+) -> None:
 	frappe.get_doc(
 		{
 			"doctype": LINK,
@@ -190,6 +234,7 @@ def _add_link(integration: str, external_type: str, external_id: str, doc, versi
 			"external_version": version,
 			"last_synced": now_datetime(),
 			"local_modified": doc.modified,
+			"matched": int(matched),
 		}
 	).insert(ignore_permissions=True)
 
@@ -270,7 +315,7 @@ def _update(current, mapped: dict):
 	fields = {k: v for k, v in mapped.items() if k not in ("doctype", "docstatus", "name")}
 	_mark_inbound(current)
 	if current.docstatus == 0:
-		current.update(fields)
+		current.update(_merge_tables(current, fields))
 		current.save()
 		return current
 	if current.docstatus == 1:
@@ -284,6 +329,32 @@ def _update(current, mapped: dict):
 	if mapped.get("docstatus") == 1:
 		amended.submit()
 	return amended
+
+
+def _merge_tables(current, fields: dict) -> dict:
+	"""The fields with each child table merged into the document's rows (engine/shared_masters): a
+	table already holding the rows is left out, other companies' rows are kept as they are."""
+	merged = dict(fields)
+	tables = _tables(current.doctype)
+	for fieldname, new_rows in fields.items():
+		child = tables.get(fieldname)
+		if not child or not isinstance(new_rows, list):
+			continue
+		rows = current.get(fieldname)
+		plan = shared_masters.merged_rows(
+			[row.as_dict() for row in rows],
+			new_rows,
+			_company_keyed(child),
+			lambda row, new, child=child: not differences(child, row, new, _schema),
+		)
+		if plan is None:
+			del merged[fieldname]
+		else:
+			for entry in plan:
+				if isinstance(entry, int):
+					rows[entry].idx = None  # numbered again in the merged table's order
+			merged[fieldname] = [rows[entry] if isinstance(entry, int) else entry for entry in plan]
+	return merged
 
 
 def _mark_inbound(doc) -> None:
