@@ -112,3 +112,14 @@ def test_accounts_become_bank_and_ledger_accounts():
 	)
 	assert mapping.is_supported_account(account)
 	assert not mapping.is_supported_account({"type": "investment"})
+
+
+def test_a_bank_account_linked_into_a_second_company_is_named_apart():
+	held = {"Plaid Checking 0000"}
+	name = mapping.free_account_name("Plaid Checking 0000", ("KB2", "Plaid 2"), held.__contains__)
+	assert name == "Plaid Checking 0000 (KB2)"
+	held.add(name)
+	assert mapping.free_account_name("Plaid Checking 0000", ("KB2", "Plaid 2"), held.__contains__) == (
+		"Plaid Checking 0000 (Plaid 2)"
+	)
+	assert mapping.free_account_name("Plaid Saving 1111", ("KB2",), held.__contains__) == "Plaid Saving 1111"

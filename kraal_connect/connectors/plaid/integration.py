@@ -139,6 +139,14 @@ def _create_bank_account(integration, account: dict) -> str:
 			frappe.get_doc({"doctype": doctype, fieldname: value}).insert(ignore_permissions=True)
 	ledger_name = _ledger_for(integration, account)
 	bank_account = mapping.bank_account(account, integration.bank, company, ledger_name)
+	# ERPNext names a Bank Account "<account name> - <bank>": the same bank account linked into a
+	# second company (or by a second integration) takes the company's abbreviation, then the
+	# integration's name, so it never collides with the first.
+	bank_account["account_name"] = mapping.free_account_name(
+		bank_account["account_name"],
+		(frappe.get_cached_value("Company", company, "abbr"), integration.name),
+		lambda name: bool(frappe.db.exists("Bank Account", f"{name} - {integration.bank}")),
+	)
 	writer.upsert(integration.name, ACCOUNTS, account["account_id"], content_hash(bank_account), bank_account)
 	return writer.linked_name(integration.name, ACCOUNTS, account["account_id"])
 

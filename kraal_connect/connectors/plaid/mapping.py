@@ -1,6 +1,6 @@
 """Plaid records -> ERPNext document dicts. Pure: everything from the site comes in the context."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +67,14 @@ def account_label(account: Mapping[str, Any]) -> str:
 	name = account.get("official_name") or account.get("name") or account["account_id"]
 	mask = account.get("mask")
 	return f"{name} {mask}" if mask else name
+
+
+def free_account_name(label: str, qualifiers: Sequence[str], taken: Callable[[str], bool]) -> str:
+	"""The account name itself, or qualified by the first of qualifiers that no Bank Account holds."""
+	for name in (label, *(f"{label} ({q})" for q in qualifiers)):
+		if not taken(name):
+			return name
+	raise RecordError(f"Bank Account name {label!r} is taken under every qualifier {list(qualifiers)!r}")
 
 
 def bank_account(account: Mapping[str, Any], bank: str, company: str, gl_account: str) -> dict:
