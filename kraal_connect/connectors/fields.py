@@ -9,7 +9,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from kraal_connect.engine.errors import MissingMappingError, RecordError
+from kraal_connect.engine.errors import RecordError
+from kraal_connect.engine.missing_mappings import missing_mapping
 
 CENT = Decimal("0.01")
 EMPTY = (None, "", [], {})
@@ -61,8 +62,5 @@ def iso_date(record: Mapping[str, Any], fieldname: str, label: str) -> str:
 
 def mapped(mapping: Mapping[str, str], mapping_type: str, key: str, label: str) -> str:
 	"""What a Kraal Account Mapping row of `mapping_type` maps `key` to; an unmapped key holds the record
-	until somebody fills the row in."""
-	value = mapping.get(key)
-	if not value:
-		raise MissingMappingError(mapping_type, key, label)
-	return value
+	until somebody fills the row in (with every other key the record misses: see missing_mappings)."""
+	return mapping.get(key) or missing_mapping(mapping_type, key, label)

@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 import requests
 
 
@@ -34,14 +36,21 @@ class RecordError(SyncError):
 
 
 class MissingMappingError(RecordError):
-	"""A record needs a Kraal Account Mapping row that does not exist yet."""
+	"""A record needs Kraal Account Mapping rows that do not exist yet: the first key it met, and
+	every other one it misses (also), so a person fills them all in one round."""
 
-	def __init__(self, mapping_type: str, key: str, record: str):
-		super().__init__(
-			f"{record}: no {mapping_type} mapping for '{key}'; add it under Kraal Account Mapping"
-		)
+	def __init__(self, mapping_type: str, key: str, record: str, also: Iterable[tuple[str, str]] = ()):
+		keys = tuple(dict.fromkeys(((mapping_type, key), *also)))
+		if len(keys) == 1:
+			message = f"{record}: no {mapping_type} mapping for '{key}'; add it under Kraal Account Mapping"
+		else:
+			named = ", ".join(f"{kind} '{value}'" for kind, value in keys)
+			message = f"{record}: no mapping for {named}; add them under Kraal Account Mapping"
+		super().__init__(message)
 		self.mapping_type = mapping_type
 		self.key = key
+		# (key type, key) of every mapping the record waits for, the first one first.
+		self.keys = keys
 
 
 class ConflictError(RecordError):

@@ -24,6 +24,7 @@ def keep(integration: str, failures: list[Failure], log: str, redact) -> None:
 			"message": redact(failure.message),
 			"mapping_type": failure.mapping[0] if failure.mapping else "",
 			"mapping_key": failure.mapping[1] if failure.mapping else "",
+			"waits_for": waits_for_text(failure.mappings),
 			"last_seen": now_datetime(),
 			"last_log": log,
 			"record_version": failure.change.version or "",
@@ -83,14 +84,36 @@ def open_failures(integration: str, names: list[str] | None = None, mapping: tup
 	filters = {"integration": integration, "status": OPEN}
 	if names is not None:
 		filters["name"] = ("in", names or [""])
-	if mapping:
-		filters.update(mapping_type=mapping[0], mapping_key=mapping[1])
-	return frappe.get_all(
+	rows = frappe.get_all(
 		FAILED_RECORD,
 		filters=filters,
-		fields=["name", "entity", "external_id", "record", "record_version", "last_log"],
+		fields=[
+			"name",
+			"entity",
+			"external_id",
+			"record",
+			"record_version",
+			"last_log",
+			"mapping_type",
+			"mapping_key",
+			"waits_for",
+		],
 		order_by="first_seen asc",
 	)
+	if mapping:
+		# Any of the keys a record waits for; a record kept before waits_for was has only its first.
+		rows = [row for row in rows if tuple(mapping) in waits_for_keys(row)]
+	return rows
+
+
+def waits_for_text(mappings) -> str:
+	"""Every mapping a record waits for, a "key type: key" line each (the Failed Record shows them)."""
+	return "\n".join(f"{key_type}: {key}" for key_type, key in mappings)
+
+
+def waits_for_keys(row) -> list[tuple[str, str]]:
+	keys = [tuple(line.split(": ", 1)) for line in (row.waits_for or "").splitlines() if ": " in line]
+	return keys or ([(row.mapping_type, row.mapping_key)] if row.mapping_type else [])
 
 
 def stored_change(row) -> Change | None:

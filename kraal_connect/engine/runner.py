@@ -232,10 +232,10 @@ def _finish(doc, log: SyncLog, stats: RunStats, log_status: str, status: str, re
 
 def _add_missing_mappings(doc, connector, stats: RunStats) -> None:
 	"""An empty Kraal Account Mapping row for each key a record missed, for a person to fill in."""
-	for failure in stats.failures:
-		if not failure.mapping or failure.mapping[0] not in connector.mapping_targets:
+	missed = {key for failure in stats.failures for key in failure.mappings}
+	for key_type, key in sorted(missed):
+		if key_type not in connector.mapping_targets:
 			continue
-		key_type, key = failure.mapping
 		row = {"integration": doc.name, "key_type": key_type, "external_key": key}
 		if not frappe.db.exists("Kraal Account Mapping", row):
 			frappe.get_doc(

@@ -26,10 +26,15 @@ class Failure:
 	external_id: str
 	message: str
 	kind: str = "Error"  # or "Conflict": both sides changed, or the document may no longer change
-	# (key type, key) of the Kraal Account Mapping the record needed and did not find
-	mapping: tuple[str, str] | None = None
+	# (key type, key) of each Kraal Account Mapping the record needed and did not find
+	mappings: tuple[tuple[str, str], ...] = ()
 	# The record as received: kept with its open failure and tried again by the next runs.
 	change: Change | None = field(default=None, compare=False)
+
+	@property
+	def mapping(self) -> tuple[str, str] | None:
+		"""The first mapping the record waits for."""
+		return self.mappings[0] if self.mappings else None
 
 
 @dataclass
@@ -61,11 +66,11 @@ class RunStats:
 		external_id: str,
 		message: str,
 		kind: str = "Error",
-		mapping: tuple[str, str] | None = None,
+		mappings: tuple[tuple[str, str], ...] = (),
 		change: Change | None = None,
 	) -> None:
 		self.entity(entity).failed += 1
-		self.failures.append(Failure(entity, external_id, message, kind, mapping, change))
+		self.failures.append(Failure(entity, external_id, message, kind, tuple(mappings), change))
 
 	def snapshot(self) -> tuple:
 		return (

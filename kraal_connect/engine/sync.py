@@ -5,6 +5,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from kraal_connect.engine import missing_mappings
 from kraal_connect.engine.errors import (
 	AuthenticationError,
 	ConflictError,
@@ -59,7 +60,8 @@ def apply_change(stream: Stream, change: Change, store: Store, context: Any, sta
 			if change.deleted:
 				outcome = store.remove(stream, change)
 			else:
-				targets = as_targets(stream.map(change.record, context))
+				with missing_mappings.collect():
+					targets = as_targets(stream.map(change.record, context))
 				outcome = store.write(stream, change, targets) if targets else "skipped"
 	except Exception as exc:
 		if isinstance(exc, PageLost):
@@ -75,7 +77,7 @@ def apply_change(stream: Stream, change: Change, store: Store, context: Any, sta
 
 def _failure_kind(exc: Exception) -> dict:
 	if isinstance(exc, MissingMappingError):
-		return {"mapping": (exc.mapping_type, exc.key)}
+		return {"mappings": exc.keys}
 	if isinstance(exc, ConflictError):
 		return {"kind": "Conflict"}
 	return {}

@@ -5,6 +5,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import pytest
 
 from kraal_connect.connectors.amazon import mapping
+from kraal_connect.engine import missing_mappings
 from kraal_connect.engine.errors import MissingMappingError, RecordError
 from tests.standalone.amazon_support import (
 	CA_SETTLEMENT,
@@ -137,12 +138,15 @@ def test_a_receivable_line_for_an_unmapped_marketplace_names_it():
 
 def test_an_unmapped_fee_type_fails_the_settlement_naming_every_missing_one():
 	fees = {k: v for k, v in FEE_ACCOUNTS.items() if k not in ("Storage Fee", "ItemFees:ShippingChargeback")}
-	with pytest.raises(MissingMappingError) as raised:
+	with pytest.raises(MissingMappingError) as raised, missing_mappings.collect():
 		mapping.settlement_journal_entry(record(), context(fee_accounts=fees))
-	assert raised.value.key == "ItemFees:ShippingChargeback"
+	assert raised.value.keys == (
+		(mapping.FEE_TYPE, "ItemFees:ShippingChargeback"),
+		(mapping.FEE_TYPE, "Storage Fee"),
+	)
 	assert str(raised.value) == (
-		"Amazon settlement 24881000001 (also unmapped: Storage Fee): no Amazon Fee Type mapping for "
-		"'ItemFees:ShippingChargeback'; add it under Kraal Account Mapping"
+		"Amazon settlement 24881000001: no mapping for Amazon Fee Type 'ItemFees:ShippingChargeback', "
+		"Amazon Fee Type 'Storage Fee'; add them under Kraal Account Mapping"
 	)
 
 

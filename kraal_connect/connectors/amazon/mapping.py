@@ -7,7 +7,8 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from kraal_connect.connectors.fields import CENT, iso_date, required
-from kraal_connect.engine.errors import MissingMappingError, RecordError
+from kraal_connect.engine.errors import RecordError
+from kraal_connect.engine.missing_mappings import missing_mapping
 from kraal_connect.engine.records import Ref, Target, content_hash
 
 # Entities (and so Kraal External Link types) of this connector.
@@ -305,7 +306,7 @@ def _receivable_lines(settlement: Settlement, key: str, account: str, ctx: Amazo
 	for marketplace, amount in by_marketplace.items():
 		customer = ctx.customers.get(marketplace)
 		if not customer:
-			raise MissingMappingError(MARKETPLACE, marketplace, label)
+			customer = missing_mapping(MARKETPLACE, marketplace, label)
 		if amount:
 			lines.append(_Line(ctx.customer_accounts.get(customer, account), amount, key, customer))
 	return lines
@@ -375,17 +376,13 @@ def settlement_journal_entry(record: Mapping[str, Any], ctx: AmazonContext) -> d
 	report = f"Amazon settlement report {record.get('reportId') or '(no reportId)'}"
 	settlement = parse_settlement(record.get("flat_file") or "", report)
 	label = f"Amazon settlement {settlement.settlement_id}"
-	clearing = ctx.clearing_accounts.get(settlement.currency)
-	if not clearing:
-		raise MissingMappingError(CLEARING, settlement.currency, label)
+	clearing = ctx.clearing_accounts.get(settlement.currency) or missing_mapping(
+		CLEARING, settlement.currency, label
+	)
 	totals = settlement.fee_type_totals()
-	missing = [key for key in totals if not ctx.fee_accounts.get(key)]
-	if missing:
-		also = f" (also unmapped: {', '.join(missing[1:])})" if len(missing) > 1 else ""
-		raise MissingMappingError(FEE_TYPE, missing[0], label + also)
 	lines: list[_Line] = []
 	for key, total in totals.items():
-		account = ctx.fee_accounts[key]
+		account = ctx.fee_accounts.get(key) or missing_mapping(FEE_TYPE, key, label)
 		if account in ctx.receivable_accounts:
 			lines += _receivable_lines(settlement, key, account, ctx)
 		elif total:
@@ -464,13 +461,9 @@ def _order_parts(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 	label = _order_label(order)
 	order_id = required(order, "AmazonOrderId", label)
 	channel = required(order, "SalesChannel", label)
-	customer = ctx.customers.get(channel)
-	if not customer:
-		raise MissingMappingError(MARKETPLACE, channel, label)
+	customer = ctx.customers.get(channel) or missing_mapping(MARKETPLACE, channel, label)
 	network = required(order, "FulfillmentChannel", label)
-	warehouse = ctx.warehouses.get(network)
-	if not warehouse:
-		raise MissingMappingError(FULFILMENT, network, label)
+	warehouse = ctx.warehouses.get(network) or missing_mapping(FULFILMENT, network, label)
 	items = order.get("OrderItems") or []
 	if not items:
 		raise RecordError(f"{label}: field 'OrderItems' is missing")
@@ -512,9 +505,7 @@ def _order_parts(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 		amount = charges[key]
 		if not amount:
 			continue
-		account = ctx.charge_accounts.get(key)
-		if not account:
-			raise MissingMappingError(ORDER_CHARGE, key, label)
+		account = ctx.charge_accounts.get(key) or missing_mapping(ORDER_CHARGE, key, label)
 		if key in ("PromotionDiscount", "ShippingDiscount"):
 			description = " ".join([description, *promotions])
 		taxes.append(
@@ -727,9 +718,7 @@ def stock_reconciliation(summary: Mapping[str, Any], ctx: AmazonContext) -> list
 	held = ctx.fba_stock.get(sku, 0)
 	if held == quantity:
 		return None
-	warehouse = ctx.warehouses.get("AFN")
-	if not warehouse:
-		raise MissingMappingError(FULFILMENT, "AFN", label)
+	warehouse = ctx.warehouses.get("AFN") or missing_mapping(FULFILMENT, "AFN", label)
 	reconciliation = {
 		"doctype": "Stock Reconciliation",
 		"docstatus": 1,

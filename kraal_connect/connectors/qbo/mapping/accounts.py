@@ -13,6 +13,7 @@ from kraal_connect.connectors.qbo.mapping.records import (
 	ref_id,
 )
 from kraal_connect.engine.errors import MissingMappingError, RecordError
+from kraal_connect.engine.missing_mappings import missing_mapping
 from kraal_connect.engine.records import Mapped, Ref, Target
 
 ROOT_TYPES = {
@@ -145,7 +146,7 @@ QBO_ACCOUNT = "QuickBooks Account"
 def posting_account(ctx: QboContext, account_id: str, label: str, fieldname: str) -> str:
 	name = ctx.accounts.get(account_id)
 	if not name:
-		raise MissingMappingError(QBO_ACCOUNT, account_id, f"{label} ({fieldname})")
+		return missing_mapping(QBO_ACCOUNT, account_id, f"{label} ({fieldname})")
 	return name
 
 
