@@ -58,6 +58,8 @@ class Target:
 	link: tuple[str, str] | None = None
 	# …and only create it when missing: that record's own stream keeps it up to date.
 	create_only: bool = False
+	# Values of the record ERPNext would refuse, kept elsewhere in the document: said in the Sync Log.
+	notes: tuple[str, ...] = ()
 
 
 Mapped = dict | list[Target] | None

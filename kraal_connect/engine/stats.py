@@ -6,6 +6,10 @@ from kraal_connect.engine.records import Change
 OUTCOMES = ("created", "updated", "cancelled", "skipped")
 
 
+# A Sync Log names this many kept-aside values; the rest are counted.
+NOTES_SHOWN = 20
+
+
 def combined_outcome(outcomes: list[str]) -> str:
 	return min(outcomes, key=OUTCOMES.index, default="skipped")
 
@@ -50,6 +54,8 @@ class RunStats:
 	# (entity, external id, version) of each record this run has handled, in order: a record read
 	# again at the same version in the same run (retried, then met again by its stream) is skipped.
 	handled: dict[tuple[str, str, str], None] = field(default_factory=dict)
+	# What the run kept aside from records it wrote (a value ERPNext refuses in its field).
+	notes: list[str] = field(default_factory=list)
 
 	def entity(self, name: str) -> EntityCounts:
 		return self.counts.setdefault(name, EntityCounts())
@@ -79,15 +85,17 @@ class RunStats:
 			len(self.written),
 			len(self.fixed),
 			len(self.handled),
+			len(self.notes),
 		)
 
 	def restore(self, snapshot: tuple) -> None:
 		"""Back to a snapshot: the counts of a page that is written again are counted once."""
-		counts, failures, written, fixed, handled = snapshot
+		counts, failures, written, fixed, handled, notes = snapshot
 		self.counts = counts
 		del self.failures[failures:]
 		del self.written[written:]
 		del self.fixed[fixed:]
+		del self.notes[notes:]
 		for key in list(self.handled)[handled:]:
 			del self.handled[key]
 
@@ -108,4 +116,8 @@ class RunStats:
 			)
 		if self.fixed:
 			parts.append(f"{len(self.fixed)} record(s) that had failed before booked")
+		if self.notes:
+			more = len(self.notes) - NOTES_SHOWN
+			shown = "; ".join(self.notes[:NOTES_SHOWN]) + (f"; and {more} more" if more > 0 else "")
+			parts.append(f"Kept aside: {shown}")
 		return "; ".join(parts) or "nothing to sync"

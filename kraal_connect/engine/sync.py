@@ -55,6 +55,7 @@ def apply_change(stream: Stream, change: Change, store: Store, context: Any, sta
 		stats.record(stream.entity, "skipped")
 		return
 	stats.handled[handled] = None
+	targets: list[Target] = []
 	try:
 		with store.isolated():
 			if change.deleted:
@@ -73,6 +74,8 @@ def apply_change(stream: Stream, change: Change, store: Store, context: Any, sta
 		)
 	else:
 		stats.record(stream.entity, outcome, change.external_id)
+		if outcome != "skipped":
+			stats.notes += [note for target in targets for note in target.notes]
 
 
 def _failure_kind(exc: Exception) -> dict:

@@ -4,6 +4,7 @@ tax codes."""
 from collections.abc import Mapping
 from typing import Any
 
+from kraal_connect.connectors import contact_values
 from kraal_connect.connectors.fields import as_float, money, required, to_decimal
 from kraal_connect.connectors.qbo.mapping.accounts import posting_account
 from kraal_connect.connectors.qbo.mapping.records import (
@@ -56,10 +57,17 @@ def _address(
 	}
 
 
-def _contact(record: Mapping[str, Any], link: dict) -> dict | None:
-	email = (record.get("PrimaryEmailAddr") or {}).get("Address")
-	phone = (record.get("PrimaryPhone") or {}).get("FreeFormNumber")
-	mobile = (record.get("Mobile") or {}).get("FreeFormNumber")
+def _contact(record: Mapping[str, Any], link: dict, refused: dict) -> dict | None:
+	"""The party's contact; a value ERPNext refuses in its field goes into refused instead."""
+	email, refused["e-mail address"] = contact_values.email(
+		(record.get("PrimaryEmailAddr") or {}).get("Address")
+	)
+	phone, refused["phone number"] = contact_values.phone(
+		(record.get("PrimaryPhone") or {}).get("FreeFormNumber")
+	)
+	mobile, refused["mobile number"] = contact_values.phone(
+		(record.get("Mobile") or {}).get("FreeFormNumber")
+	)
 	if not (email or phone or mobile):
 		return None
 	phones = [{"phone": phone, "is_primary_phone": 1}] if phone else []
@@ -87,10 +95,14 @@ def _party(record: Mapping[str, Any], ctx: QboContext, entity: str, doc: dict) -
 	shipping = _address(record, "ShipAddr", "Shipping", link, ctx, label)
 	if shipping and billing and all(shipping[k] == billing[k] for k in ADDRESS_FIELDS):
 		shipping = None
-	contact = _contact(record, link)
+	refused = {}
+	contact = _contact(record, link, refused)
 	if ctx.disable_inactive:
 		doc["disabled"] = 0 if record.get("Active", True) else 1
-	targets = [Target("", doc)]
+	details, notes = contact_values.refusals(label, refused)
+	if details:
+		doc["customer_details" if doc["doctype"] == "Customer" else "supplier_details"] = details
+	targets = [Target("", doc, notes=tuple(notes))]
 	targets += [Target(key, d) for key, d in (("address", billing), ("shipping_address", shipping)) if d]
 	return targets + ([Target("contact", contact)] if contact else [])
 

@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+from kraal_connect.connectors import contact_values
 from kraal_connect.connectors.fields import required
 from kraal_connect.connectors.shopify.mapping.records import CUSTOMERS, ShopifyContext, legacy_id
 from kraal_connect.engine.records import Ref, Target
@@ -59,7 +60,8 @@ def address_doc(
 		"state": address.get("province") or "",
 		"pincode": address.get("zip") or "",
 		"country": country,
-		"phone": address.get("phone") or "",
+		# A phone ERPNext refuses is kept in the customer's details (customer_targets).
+		"phone": contact_values.phone(address.get("phone"))[0] or "",
 		"email_id": email or "",
 		"is_primary_address": int(primary),
 		"is_shipping_address": int(primary),
@@ -72,9 +74,19 @@ def customer_targets(customer: Mapping[str, Any], ctx: ShopifyContext) -> list[T
 	label = f"Shopify customer {customer.get('id')}"
 	customer_id = required(customer, "id", label)
 	name = customer_name(customer)
-	email, phone = _email(customer), _phone(customer)
+	email, refused_email = contact_values.email(_email(customer))
+	phone, refused_phone = contact_values.phone(_phone(customer))
 	links = [{"link_doctype": "Customer", "link_name": Ref(CUSTOMERS, customer_id)}]
-	targets = [Target("", customer_doc(name, ctx))]
+	doc = customer_doc(name, ctx)
+	refused = {"e-mail address": refused_email, "phone number": refused_phone}
+	for address in customer.get("addresses") or []:
+		refused[f"phone number of address {address.get('address1')}"] = contact_values.phone(
+			address.get("phone")
+		)[1]
+	details, notes = contact_values.refusals(label, refused)
+	if details:
+		doc["customer_details"] = details
+	targets = [Target("", doc, notes=tuple(notes))]
 	default_id = (customer.get("defaultAddress") or {}).get("id")
 	for address in customer.get("addresses") or []:
 		doc = address_doc(address, name, ctx, links, address.get("id") == default_id, email)
