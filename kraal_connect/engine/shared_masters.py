@@ -23,6 +23,12 @@ SEPARATE_RECORDS = "Create Separate Records"
 # (Customer and Supplier "by name", Item by its code).
 NAMING_FIELDS = {"Customer": "customer_name", "Supplier": "supplier_name", "Item": "item_code"}
 
+# The fields a shared record is found by when its name says nothing (an Item Price has a hash).
+NATURAL_KEYS = {
+	**{doctype: (field,) for doctype, field in NAMING_FIELDS.items()},
+	"Item Price": ("item_code", "price_list"),
+}
+
 # A Table field's child DocType -> whether its rows carry a company.
 CompanyKeyed = Callable[[str], bool]
 
@@ -32,6 +38,15 @@ def naming_value(mapped: Mapping[str, Any]) -> str | None:
 	if not field:
 		return None
 	return (mapped.get(field) or "").strip() or None
+
+
+def natural_key(mapped: Mapping[str, Any]) -> dict | None:
+	"""Filters finding the record's existing master, or None when it has no natural key or lacks one."""
+	fields = NATURAL_KEYS.get(mapped.get("doctype", ""))
+	if not fields:
+		return None
+	values = {field: str(mapped.get(field) or "").strip() for field in fields}
+	return values if all(values.values()) else None
 
 
 def with_distinct_name(mapped: dict, suffix: str) -> dict:

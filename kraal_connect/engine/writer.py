@@ -197,16 +197,15 @@ def _existing_master(integration: str, mapped: dict) -> tuple[dict, Any]:
 
 def _same_named(mapped: dict):
 	"""The existing document a mapped dict names: by its name, its doctype's naming field, or the
-	field a Customer, Supplier or Item is known by."""
+	fields a Customer, Supplier, Item or Item Price is known by."""
 	doctype = mapped["doctype"]
 	autoname = frappe.get_meta(doctype).autoname or ""
 	name = mapped.get("name") or (mapped.get(autoname[6:]) if autoname.startswith("field:") else None)
 	if name and frappe.db.exists(doctype, name):
 		return frappe.get_doc(doctype, name)
-	value = shared_masters.naming_value(mapped)
-	if value and not name:
-		field = shared_masters.NAMING_FIELDS[doctype]
-		found = frappe.get_all(doctype, filters={field: value}, pluck="name", order_by="creation", limit=1)
+	key = None if name else shared_masters.natural_key(mapped)
+	if key:
+		found = frappe.get_all(doctype, filters=key, pluck="name", order_by="creation", limit=1)
 		if found:
 			return frappe.get_doc(doctype, found[0])
 	return None

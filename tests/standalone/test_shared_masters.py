@@ -99,3 +99,18 @@ def test_the_value_a_master_is_known_by():
 	assert shared_masters.naming_value({"doctype": "Customer", "customer_name": " Ana "}) == "Ana"
 	assert shared_masters.naming_value({"doctype": "Item", "item_code": "SKU-1"}) == "SKU-1"
 	assert shared_masters.naming_value({"doctype": "Sales Invoice", "customer": "Ana"}) is None
+
+
+def test_the_fields_a_shared_record_is_found_by():
+	price = {
+		"doctype": "Item Price",
+		"item_code": "MUG",
+		"price_list": "Standard Selling",
+		"price_list_rate": 9,
+	}
+	assert shared_masters.natural_key(price) == {"item_code": "MUG", "price_list": "Standard Selling"}
+	assert shared_masters.natural_key({**price, "price_list": ""}) is None
+	assert shared_masters.natural_key({"doctype": "Supplier", "supplier_name": "Acme"}) == {
+		"supplier_name": "Acme"
+	}
+	assert shared_masters.natural_key({"doctype": "Sales Invoice", "customer": "Ana"}) is None
