@@ -9,7 +9,8 @@ Control endpoints (all under /_emulator/):
                               "hang": false (hold the request unanswered until the faults are
                               cleared or the emulator stops: a vendor that never answers)}
   DELETE /_emulator/faults    remove all faults and let held requests go
-  GET    /_emulator/requests  the requests served so far: [{"method", "path"}]
+  GET    /_emulator/requests  the requests served so far: [{"method", "path"}, with what an emulator adds
+                              to tell calls to one path apart (Shopify: the GraphQL "operation")]
   POST   /_emulator/reset     faults, request log and any emulator state back to the start
 """
 
@@ -142,8 +143,9 @@ class Emulator:
 	def handle(self, request: Request) -> Response:
 		if request.path.startswith("/_emulator/"):
 			return self._control(request)
+		entry = {"method": request.method, "path": request.path, **self.describe(request)}
 		with self._lock:
-			self.requests.append({"method": request.method, "path": request.path})
+			self.requests.append(entry)
 		fault = self._take_fault(request)
 		if fault:
 			self._hold(fault)
@@ -157,6 +159,10 @@ class Emulator:
 				request.params = match.groupdict()
 				return handler(request)
 		return self.not_found(request)
+
+	def describe(self, request: Request) -> dict:
+		"""What the request log keeps of a request besides its method and path."""
+		return {}
 
 	def not_found(self, request: Request) -> Response:
 		return Response(404, {"error": f"no route for {request.method} {request.path}"})

@@ -62,6 +62,8 @@ from emulators.base import Emulator, Request, Response
 SCHEMA_FILE = Path(__file__).with_name("shopify_schema.graphql")
 GRAPHQL_PATH = r"/admin/api/(?P<version>\d{4}-\d{2}|unstable)/graphql\.json"
 MAX_QUERY_COST = 1000
+# The name of a document's first operation, for the request log.
+OPERATION_NAME = re.compile(r"\b(?:query|mutation)\s+(\w+)")
 MAX_PAGE_SIZE = 250
 MUTATION_COST = 10
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
@@ -788,6 +790,17 @@ class ShopifyEmulator(Emulator):
 		self.bucket.set(maximum, restore_rate, available)
 
 	# -- GraphQL ---------------------------------------------------------------------------------
+	def describe(self, request: Request) -> dict:
+		"""Every GraphQL call goes to one path: the log names the operation it ran."""
+		if not request.path.endswith("/graphql.json"):
+			return {}
+		try:
+			body = request.json() or {}
+			match = OPERATION_NAME.search(body.get("query") or "")
+		except (ValueError, AttributeError):
+			return {}
+		return {"operation": body.get("operationName") or (match.group(1) if match else None)}
+
 	def graphql(self, request: Request) -> Response:
 		token = request.headers.get("x-shopify-access-token")
 		if token != self.app["access_token"] and token not in self.tokens:

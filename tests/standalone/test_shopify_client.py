@@ -41,7 +41,9 @@ def test_shop_name_and_currency_for_test_connection(shopify):
 		"USD",
 		"America/New_York",
 	)
-	assert shopify.emulator.requests == [{"method": "POST", "path": "/admin/api/2026-01/graphql.json"}]
+	assert shopify.emulator.requests == [
+		{"method": "POST", "path": "/admin/api/2026-01/graphql.json", "operation": "Shop"}
+	]
 
 
 def test_the_store_domain_is_normalised_and_checked():
@@ -51,7 +53,7 @@ def test_the_store_domain_is_normalised_and_checked():
 
 
 def test_products_page_one_by_one_then_their_deletions(shopify):
-	changes, pages, cursor = drain(streams.products_stream(shopify.api))
+	changes, pages, cursor = drain(streams.products_stream(shopify.api, page_size=1))
 	assert [(c.external_id.rsplit("/", 1)[1], c.deleted) for c in changes] == [
 		("8002", False),
 		("8003", False),
@@ -69,19 +71,19 @@ def test_products_page_one_by_one_then_their_deletions(shopify):
 		},
 	}
 	# the next run asks only from the marks on: the newest product and the deletion come again (>=)
-	again, _, _ = drain(streams.products_stream(shopify.api), cursor)
+	again, _, _ = drain(streams.products_stream(shopify.api, page_size=1), cursor)
 	assert [c.external_id for c in again] == ["gid://shopify/Product/8005", "gid://shopify/Product/8004"]
 
 
 def test_orders_resume_mid_way_from_the_cursor(shopify):
-	first, seen, cursor = streams.orders_stream(shopify.api), [], None
+	first, seen, cursor = streams.orders_stream(shopify.api, page_size=1), [], None
 	for _ in range(3):
 		page = first.fetch(cursor)
 		seen += [c.record["name"] for c in page.changes]
 		cursor = page.next_cursor
 	assert page.has_more
 	assert seen == ["#1001", "#1003", "#1004"]  # in updated_at order
-	rest, pages, _ = drain(streams.orders_stream(shopify.api), cursor)
+	rest, pages, _ = drain(streams.orders_stream(shopify.api, page_size=1), cursor)
 	assert [c.record["name"] for c in rest] == ["#1002", "#1005", "#1006", "#1007"]
 	assert pages == 4
 	assert {c.version for c in rest} == {c.record["updatedAt"] for c in rest}
@@ -116,9 +118,9 @@ def test_a_location_shopify_does_not_have_is_an_error(shopify):
 		shopify.api.inventory_levels("gid://shopify/Location/1", None, None, 10)
 
 
-@pytest.mark.parametrize(("available", "wait"), [(0, 883 / 50), (400, (883 - 400) / 50)])
+@pytest.mark.parametrize(("available", "wait"), [(0, 962 / 50), (400, (962 - 400) / 50)])
 def test_throttled_queries_wait_exactly_until_the_bucket_holds_their_cost(shopify, available, wait):
-	"""The orders query asks for 883 points; the bucket restores 50 a second."""
+	"""A page of six orders asks for 962 points; the bucket restores 50 a second."""
 	shopify.emulator.throttle(available=available, restore_rate=50)
 	slept = []
 
@@ -127,8 +129,8 @@ def test_throttled_queries_wait_exactly_until_the_bucket_holds_their_cost(shopif
 		shopify.clock.advance(seconds)
 
 	caller = ApiCaller(sleep=sleep)
-	page = caller(shopify.api.orders, None, None, 1)
-	assert [o["name"] for o in page.nodes] == ["#1001"]
+	page = caller(shopify.api.orders, None, None, 6)
+	assert [o["name"] for o in page.nodes][:2] == ["#1001", "#1003"]
 	assert slept == [wait]
 	assert caller.calls == 2
 	assert graphql_calls(shopify) == 2

@@ -1,13 +1,89 @@
 """The GraphQL documents Kraal sends to Shopify's Admin API.
 
 Shopify refuses a query whose requested cost (objects 1, a connection 2 + first x the cost of one node)
-exceeds 1000, so nested page sizes are chosen to keep one page of each entity under that. A record whose
-nested list was cut short says so (pageInfo.hasNextPage) and the mapper refuses it rather than book half.
+exceeds 1000. Pages of products and orders ask for few nested rows (Nested.PAGED: what most records fit
+in), so that many records fit in one query; a record whose nested lists a page cut short is read again
+alone with room for many more (Nested.FULL). A record cut short even then says so (pageInfo.hasNextPage)
+and the mapper refuses it rather than book half.
 """
 
-VARIANTS_PER_PRODUCT = 100
-LINE_ITEMS_PER_ORDER = 50
-NESTED_ROWS = 20
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Nested:
+	"""How many rows of each nested list one product or order is read with."""
+
+	variants: int
+	line_items: int
+	shipping_lines: int
+	discounts: int
+	transactions: int
+	refunds: int
+	refund_lines: int
+	refund_shipping_lines: int
+	refund_transactions: int
+	fulfillments: int
+	fulfillment_lines: int
+
+
+# One record alone: as much as one query may ask for.
+FULL = Nested(
+	variants=100,
+	line_items=50,
+	shipping_lines=5,
+	discounts=10,
+	transactions=20,
+	refunds=20,
+	refund_lines=20,
+	refund_shipping_lines=5,
+	refund_transactions=5,
+	fulfillments=20,
+	fulfillment_lines=20,
+)
+# A record among a page of them: what most products and orders have, so a page holds many of them.
+PAGED = Nested(
+	variants=10,
+	line_items=5,
+	shipping_lines=1,
+	discounts=3,
+	transactions=5,
+	refunds=2,
+	refund_lines=3,
+	refund_shipping_lines=1,
+	refund_transactions=2,
+	fulfillments=3,
+	fulfillment_lines=5,
+)
+
+
+def _more(holder: dict, field: str) -> bool:
+	return bool(((holder.get(field) or {}).get("pageInfo") or {}).get("hasNextPage"))
+
+
+def _full(holder: dict, field: str, size: int) -> bool:
+	"""A list (not a connection) says nothing of more rows: one as long as asked for may have more."""
+	return len(holder.get(field) or []) >= size
+
+
+def product_cut_short(product: dict) -> bool:
+	"""Whether a product's variants may be more than it came with."""
+	return _more(product, "variants")
+
+
+def order_cut_short(order: dict, n: Nested = PAGED) -> bool:
+	"""Whether an order read with n rows a list may have more than it came with."""
+	if any(_more(order, f) for f in ("lineItems", "shippingLines", "discountApplications")):
+		return True
+	if _full(order, "transactions", n.transactions) or _full(order, "refunds", n.refunds):
+		return True
+	if _full(order, "fulfillments", n.fulfillments):
+		return True
+	refunds = order.get("refunds") or []
+	if any(_more(r, f) for r in refunds for f in ("refundLineItems", "refundShippingLines", "transactions")):
+		return True
+	return any(_more(f, "fulfillmentLineItems") for f in order.get("fulfillments") or [])
+
 
 MONEY = """
 fragment Money on MoneyBag {
@@ -40,11 +116,13 @@ query Locations($first: Int!, $after: String) {
 }
 """
 
-PRODUCT_FIELDS = f"""
+
+def product_fields(n: Nested) -> str:
+	return f"""
 fragment ProductFields on Product {{
   id title handle status vendor productType descriptionHtml createdAt updatedAt
   options {{ name position values }}
-  variants(first: {VARIANTS_PER_PRODUCT}) {{
+  variants(first: {n.variants}) {{
     pageInfo {{ hasNextPage }}
     nodes {{
       id title sku barcode price position taxable
@@ -55,26 +133,21 @@ fragment ProductFields on Product {{
 }}
 """
 
-PRODUCTS = (
-	"""
+
+PRODUCTS = """
 query Products($first: Int!, $after: String, $query: String) {
   products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
     pageInfo { hasNextPage endCursor }
     nodes { ...ProductFields }
   }
 }
-"""
-	+ PRODUCT_FIELDS
-)
+""" + product_fields(PAGED)
 
-PRODUCT = (
-	"""
+PRODUCT = """
 query Product($id: ID!) {
   product(id: $id) { ...ProductFields }
 }
-"""
-	+ PRODUCT_FIELDS
-)
+""" + product_fields(FULL)
 
 PRODUCT_DELETIONS = """
 query ProductDeletions($first: Int!, $after: String, $query: String) {
@@ -127,8 +200,10 @@ fragment Transaction on OrderTransaction {
 }
 """
 
-ORDER_FIELDS = (
-	f"""
+
+def order_fields(n: Nested) -> str:
+	return (
+		f"""
 fragment OrderFields on Order {{
   id name email createdAt processedAt updatedAt cancelledAt cancelReason
   displayFinancialStatus displayFulfillmentStatus currencyCode presentmentCurrencyCode taxesIncluded test
@@ -139,7 +214,7 @@ fragment OrderFields on Order {{
   totalPriceSet {{ ...Money }}
   customer {{ id displayName defaultEmailAddress {{ emailAddress }} }}
   billingAddress {{ ...Address }}
-  lineItems(first: {LINE_ITEMS_PER_ORDER}) {{
+  lineItems(first: {n.line_items}) {{
     pageInfo {{ hasNextPage }}
     nodes {{
       id name title variantTitle sku quantity
@@ -150,12 +225,13 @@ fragment OrderFields on Order {{
       taxLines {{ title rate priceSet {{ ...Presentment }} }}
     }}
   }}
-  shippingLines(first: 5) {{
+  shippingLines(first: {n.shipping_lines}) {{
     pageInfo {{ hasNextPage }}
     nodes {{ id title discountedPriceSet {{ ...Presentment }} taxLines {{ title rate priceSet {{ ...Presentment }} }} }}
   }}
   taxLines {{ title rate priceSet {{ ...Presentment }} }}
-  discountApplications(first: 10) {{
+  discountApplications(first: {n.discounts}) {{
+    pageInfo {{ hasNextPage }}
     nodes {{
       __typename allocationMethod targetSelection targetType
       value {{ __typename ... on MoneyV2 {{ amount currencyCode }} ... on PricingPercentageValue {{ percentage }} }}
@@ -165,11 +241,11 @@ fragment OrderFields on Order {{
       ... on ScriptDiscountApplication {{ title }}
     }}
   }}
-  transactions(first: {NESTED_ROWS}) {{ ...Transaction }}
-  refunds(first: {NESTED_ROWS}) {{
+  transactions(first: {n.transactions}) {{ ...Transaction }}
+  refunds(first: {n.refunds}) {{
     id createdAt note
     totalRefundedSet {{ ...Presentment }}
-    refundLineItems(first: {NESTED_ROWS}) {{
+    refundLineItems(first: {n.refund_lines}) {{
       pageInfo {{ hasNextPage }}
       nodes {{
         quantity restockType restocked
@@ -179,43 +255,39 @@ fragment OrderFields on Order {{
         totalTaxSet {{ ...Presentment }}
       }}
     }}
-    refundShippingLines(first: 5) {{
+    refundShippingLines(first: {n.refund_shipping_lines}) {{
+      pageInfo {{ hasNextPage }}
       nodes {{ shippingLine {{ id }} subtotalAmountSet {{ ...Presentment }} taxAmountSet {{ ...Presentment }} }}
     }}
-    transactions(first: 5) {{ nodes {{ ...Transaction }} }}
+    transactions(first: {n.refund_transactions}) {{ pageInfo {{ hasNextPage }} nodes {{ ...Transaction }} }}
   }}
-  fulfillments(first: {NESTED_ROWS}) {{
+  fulfillments(first: {n.fulfillments}) {{
     id name status createdAt
     location {{ id }}
-    fulfillmentLineItems(first: {NESTED_ROWS}) {{ pageInfo {{ hasNextPage }} nodes {{ quantity lineItem {{ id }} }} }}
+    fulfillmentLineItems(first: {n.fulfillment_lines}) {{ pageInfo {{ hasNextPage }} nodes {{ quantity lineItem {{ id }} }} }}
   }}
 }}
 """
-	+ MONEY
-	+ ADDRESS
-	+ TRANSACTION
-)
+		+ MONEY
+		+ ADDRESS
+		+ TRANSACTION
+	)
 
-ORDERS = (
-	"""
+
+ORDERS = """
 query Orders($first: Int!, $after: String, $query: String) {
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
     pageInfo { hasNextPage endCursor }
     nodes { ...OrderFields }
   }
 }
-"""
-	+ ORDER_FIELDS
-)
+""" + order_fields(PAGED)
 
-ORDER = (
-	"""
+ORDER = """
 query Order($id: ID!) {
   order(id: $id) { ...OrderFields }
 }
-"""
-	+ ORDER_FIELDS
-)
+""" + order_fields(FULL)
 
 INVENTORY_LEVEL_FIELDS = """
 fragment LevelFields on InventoryLevel {

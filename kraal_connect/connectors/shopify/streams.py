@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from kraal_connect.connectors.shopify import mapping
+from kraal_connect.connectors.shopify import mapping, queries
 from kraal_connect.connectors.shopify.client import Connection, ShopifyApi
 from kraal_connect.connectors.shopify.mapping import CUSTOMERS, INVENTORY, ORDERS, PRODUCTS
 from kraal_connect.engine.records import Change, Page, Stream
@@ -19,9 +19,10 @@ from kraal_connect.engine.records import Change, Page, Stream
 # Masters before the transactions that refer to them.
 ENTITIES = (PRODUCTS, CUSTOMERS, ORDERS, INVENTORY)
 
-# Page sizes that keep a query's requested cost under Shopify's 1000 (see queries.py).
-PRODUCT_PAGE = 1
-ORDER_PAGE = 1
+# The most records a page may ask for with its requested cost under Shopify's 1000 (see queries.py;
+# tests/standalone/test_shopify_paging.py holds them to it).
+PRODUCT_PAGE = 15
+ORDER_PAGE = 6
 CUSTOMER_PAGE = 100
 INVENTORY_PAGE = 100
 DELETION_PAGE = 100
@@ -39,6 +40,19 @@ class Pass:
 
 def record_change(record: dict) -> Change:
 	return Change(external_id=record["id"], record=record, version=record["updatedAt"])
+
+
+def whole_change(read_one: Callable[[str], dict | None], cut_short: Callable[[dict], bool]):
+	"""Each record of a page as a Change; one whose nested lists the page cut short is read again alone,
+	with room for all its rows. The page's own updatedAt still moves the high-water mark, so a record
+	changed between the page and the second read is not passed over."""
+
+	def change(record: dict) -> Change:
+		if cut_short(record):
+			record = read_one(record["id"]) or record
+		return record_change(record)
+
+	return change
 
 
 def deletion_change(event: dict) -> Change:
@@ -84,7 +98,12 @@ def _stamp(field: str) -> Callable[[dict], str]:
 def products_stream(api: ShopifyApi, page_size: int = PRODUCT_PAGE) -> Stream:
 	"""Products with their variants; products deleted at Shopify come as deletions (the Items are disabled)."""
 	passes = [
-		Pass("products", lambda s, a: api.products(s, a, page_size), record_change, _stamp("updatedAt")),
+		Pass(
+			"products",
+			lambda s, a: api.products(s, a, page_size),
+			whole_change(api.product, queries.product_cut_short),
+			_stamp("updatedAt"),
+		),
 		Pass(
 			"deletions",
 			lambda s, a: api.product_deletions(s, a, DELETION_PAGE),
@@ -102,9 +121,18 @@ def customers_stream(api: ShopifyApi, page_size: int = CUSTOMER_PAGE) -> Stream:
 	return Stream(entity=CUSTOMERS, fetch=passes_fetch(passes), map=mapping.customer_targets)
 
 
-def orders_stream(api: ShopifyApi, page_size: int = ORDER_PAGE) -> Stream:
-	"""Orders with their transactions, refunds and fulfillments: one record, several documents."""
-	passes = [Pass("orders", lambda s, a: api.orders(s, a, page_size), record_change, _stamp("updatedAt"))]
+def orders_stream(api: ShopifyApi, page_size: int = ORDER_PAGE, start: str | None = None) -> Stream:
+	"""Orders with their transactions, refunds and fulfillments: one record, several documents.
+
+	start: the first run reads the orders updated from then on (the integration's Sync From)."""
+	passes = [
+		Pass(
+			"orders",
+			lambda s, a: api.orders(s or start, a, page_size),
+			whole_change(api.order, queries.order_cut_short),
+			_stamp("updatedAt"),
+		)
+	]
 	return Stream(entity=ORDERS, fetch=passes_fetch(passes), map=mapping.order_targets)
 
 
