@@ -6,6 +6,9 @@ app_email = "dev@kraal.invalid"
 app_license = "mit"
 required_apps = ["erpnext"]
 
+# Every form: where a document an integration wrote came from, with a link to it at the vendor.
+app_include_js = ["/assets/kraal_connect/js/document_sources.js"]
+
 # The cron only looks at which integrations are due; each integration keeps its own frequency.
 scheduler_events = {
 	"cron": {

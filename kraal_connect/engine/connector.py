@@ -33,6 +33,19 @@ class Connector:
 		# Every vendor call of a run goes through it: retried when transient, and counted.
 		self.caller = caller or ApiCaller()
 
+	# Words for the parts of its external types that plain capitalisation gets wrong (engine/sources).
+	record_types: dict[str, str] = {}
+
+	@classmethod
+	def source_url(cls, integration, external_type: str, external_id: str) -> str | None:
+		"""The record in the vendor's own admin, for a person to open; None where there is no such page."""
+		return None
+
+	@classmethod
+	def source_detail(cls, integration, external_type: str, external_id: str) -> str:
+		"""Where else a person finds the record, when the vendor has no admin page for it."""
+		return ""
+
 	def prepare(self, stats: RunStats) -> Any:
 		"""Set up what the streams need (accounts, mappings) and return the mappers' context.
 

@@ -7,7 +7,7 @@ import frappe
 from frappe import _
 from frappe.utils import getdate
 
-from kraal_connect.connectors.amazon import mapping
+from kraal_connect.connectors.amazon import mapping, sources
 from kraal_connect.connectors.amazon.client import AmazonApi
 from kraal_connect.connectors.amazon.streams import (
 	Listing,
@@ -51,6 +51,14 @@ class AmazonConnector(Connector):
 		mapping.FULFILMENT: "Warehouse",
 		mapping.CLEARING: "Account",
 	}
+	record_types = sources.RECORD_TYPES
+
+	@classmethod
+	def source_url(cls, integration, external_type: str, external_id: str) -> str | None:
+		home = next(
+			(line.strip() for line in (integration.marketplace_ids or "").splitlines() if line.strip()), None
+		)
+		return sources.admin_url(integration.amazon_region, home, external_type, external_id)
 
 	def __init__(self, integration, caller=None):
 		super().__init__(integration, caller)

@@ -21,6 +21,17 @@ class PlaidConnector(Connector):
 	# The only hosts its API Base URL may name (engine/endpoints.py).
 	api_hosts = ("sandbox.plaid.com", "development.plaid.com", "production.plaid.com")
 	mapping_targets = {mapping.PLAID_ACCOUNT: "Bank Account"}
+	record_types = {"transaction": "Bank transaction", "account": "Bank account", "ledger": "Ledger account"}
+
+	@classmethod
+	def source_detail(cls, integration, external_type: str, external_id: str) -> str:
+		"""Plaid has no admin a person opens: the bank, and for an account its name and last digits."""
+		account = external_type.startswith(ACCOUNTS) and frappe.db.get_value(
+			"Kraal Account Mapping",
+			{"integration": integration.name, "key_type": mapping.PLAID_ACCOUNT, "external_key": external_id},
+			"external_name",
+		)
+		return " · ".join(part for part in (integration.bank, account) if part)
 
 	@property
 	def api(self) -> PlaidApi:

@@ -17,7 +17,7 @@ from frappe.utils import get_url, getdate, today
 from frappe.utils.data import get_system_timezone
 from frappe.utils.password import set_encrypted_password
 
-from kraal_connect.connectors.qbo import mapping, streams
+from kraal_connect.connectors.qbo import mapping, sources, streams
 from kraal_connect.connectors.qbo.client import NotFoundError, QboApi, QboOAuth, Tokens
 from kraal_connect.connectors.qbo.mapping import QBO_ACCOUNT, QBO_ENTITIES, QboContext
 from kraal_connect.connectors.qbo.streams import (
@@ -72,6 +72,10 @@ class QboConnector(Connector):
 	defaults = {"qbo_mode": MIGRATION, "conflict_rule": QUICKBOOKS_WINS}
 	pushes = tuple(mapping.PUSHERS)
 	push_channels = ("documents",)
+
+	@classmethod
+	def source_url(cls, integration, external_type: str, external_id: str) -> str | None:
+		return sources.admin_url(integration.environment, external_type, external_id)
 
 	# -- credentials -------------------------------------------------------------------------------
 	@cached_property

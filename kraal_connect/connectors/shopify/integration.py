@@ -10,7 +10,7 @@ from erpnext.stock.utils import get_stock_balance
 from frappe import _
 from frappe.utils import flt
 
-from kraal_connect.connectors.shopify import authorization, mapping, streams
+from kraal_connect.connectors.shopify import authorization, mapping, sources, streams
 from kraal_connect.connectors.shopify.client import INVENTORY_BATCH_SIZE, WEBHOOK_TOPICS, ShopifyApi, batches
 from kraal_connect.connectors.shopify.mapping import (
 	GATEWAY_MAPPING,
@@ -70,6 +70,11 @@ class ShopifyConnector(Connector):
 	sync_log: str | None = None
 	# Whether ERPNext invoices in another currency than the customer's receivable account's.
 	multi_currency_invoices = False
+	record_types = sources.RECORD_TYPES
+
+	@classmethod
+	def source_url(cls, integration, external_type: str, external_id: str) -> str | None:
+		return sources.admin_url(integration.external_account, external_type, external_id)
 
 	@cached_property
 	def api(self) -> ShopifyApi:
