@@ -56,8 +56,14 @@ class PlaidConnector(Connector):
 	def prepare(self, stats: RunStats) -> mapping.PlaidContext:
 		accounts = self.caller(self.api.get_accounts, self.access_token)
 		company = self.integration.company
+		# Only the accounts chosen in Link sync; the others get no Bank Account and their
+		# transactions are passed over.
+		chosen = mapping.chosen_account_ids(self.integration.plaid_accounts)
+		left_out = frozenset(a["account_id"] for a in accounts if chosen and a["account_id"] not in chosen)
 		bank_accounts = {}
 		for account in filter(mapping.is_supported_account, accounts):
+			if account["account_id"] in left_out:
+				continue
 			try:
 				with writer.isolated():
 					bank_accounts[account["account_id"]] = ensure_bank_account(self.integration, account)
@@ -74,11 +80,13 @@ class PlaidConnector(Connector):
 			fields=["external_key", "target_name"],
 			as_list=True,
 		):
-			bank_accounts.setdefault(key, target)
+			if key not in left_out:
+				bank_accounts.setdefault(key, target)
 		return mapping.PlaidContext(
 			company=company,
 			company_currency=frappe.get_cached_value("Company", company, "default_currency"),
 			bank_accounts=bank_accounts,
+			left_out=left_out,
 		)
 
 	def test_connection(self) -> str:

@@ -1,12 +1,15 @@
 """Plaid Link's server side (link token, public-token exchange) and Plaid's webhook."""
 
+import json
 import time
 
 import frappe
 from frappe import _
 
 from kraal_connect.api import check_can_manage_credentials
+from kraal_connect.connectors.plaid import mapping
 from kraal_connect.connectors.plaid.integration import PlaidConnector
+from kraal_connect.connectors.plaid.streams import TRANSACTIONS
 from kraal_connect.connectors.plaid.webhook_keys import client_keys, client_of, site_keys
 from kraal_connect.connectors.plaid.webhooks import REPLAY_WINDOW_SECONDS, verify_webhook
 from kraal_connect.engine import webhooks
@@ -45,14 +48,19 @@ def create_link_token(integration: str) -> str:
 
 
 @frappe.whitelist(methods=["POST"])
-def exchange_public_token(integration: str, public_token: str) -> dict:
-	"""Store the item's access token and bank; the next sync creates or links its Bank Accounts."""
+def exchange_public_token(integration: str, public_token: str, account_ids: str | list | None = None) -> dict:
+	"""Store the item's access token and bank; the next sync creates or links its Bank Accounts.
+
+	account_ids: the accounts chosen in Link (its onSuccess metadata.accounts); only they sync. None
+	keeps the choice made before (a re-authentication that did not ask again), or every account.
+	Link's public token and one typed in by hand (sandbox, the emulator) are exchanged alike."""
 	connector = _connector(integration)
 	doc = connector.integration
 	try:
 		access_token, item_id = connector.api.exchange_public_token(public_token)
 		item = connector.api.get_item(access_token)["item"]
 		institution = connector.api.get_institution_name(item["institution_id"])
+		accounts = connector.api.get_accounts(access_token) if account_ids else []
 	except SyncError as exc:
 		frappe.throw(_("Plaid did not accept the link: {0}").format(exc))
 	if doc.external_account and doc.external_account != item_id:
@@ -73,8 +81,68 @@ def exchange_public_token(integration: str, public_token: str) -> dict:
 			"enabled": 1,
 		}
 	)
+	if account_ids:
+		_choose(doc, accounts, _ids(account_ids))
 	doc.save()
-	return {"item_id": item_id, "bank": institution}
+	return {
+		"item_id": item_id,
+		"bank": institution,
+		"accounts": len(mapping.chosen_account_ids(doc.plaid_accounts)),
+	}
+
+
+@frappe.whitelist()
+def bank_accounts(integration: str) -> list[dict]:
+	"""The item's accounts as Plaid lists them, and whether each one syncs, for Choose Bank Accounts."""
+	connector = _connector(integration)
+	try:
+		accounts = connector.api.get_accounts(connector.access_token)
+	except SyncError as exc:
+		frappe.throw(_("Plaid did not list the accounts: {0}").format(exc))
+	chosen = mapping.chosen_account_ids(connector.integration.plaid_accounts)
+	return [
+		{
+			"account_id": account["account_id"],
+			"label": mapping.account_label(account),
+			"type": " ".join(filter(None, (account.get("type"), account.get("subtype")))),
+			"chosen": not chosen or account["account_id"] in chosen,
+		}
+		for account in accounts
+	]
+
+
+@frappe.whitelist(methods=["POST"])
+def choose_accounts(integration: str, account_ids: str | list) -> str:
+	"""Sync these accounts of the bank from now on, as choosing them in Link would."""
+	connector = _connector(integration)
+	try:
+		accounts = connector.api.get_accounts(connector.access_token)
+	except SyncError as exc:
+		frappe.throw(_("Plaid did not list the accounts: {0}").format(exc))
+	count = _choose(connector.integration, accounts, _ids(account_ids))
+	connector.integration.save()
+	return _("{0} accounts of {1} will sync").format(count, connector.integration.bank)
+
+
+def _ids(account_ids: str | list) -> list[str]:
+	return json.loads(account_ids) if isinstance(account_ids, str) else list(account_ids)
+
+
+def _choose(doc, accounts: list[dict], account_ids: list[str]) -> int:
+	"""Keep the chosen accounts on the integration (only theirs sync). An account added to the choice
+	has transactions the cursor already passed over: the transactions are read again from the start,
+	and those already booked are known by their links and skipped."""
+	known = {account["account_id"]: account for account in accounts}
+	unknown = [account_id for account_id in account_ids if account_id not in known]
+	if unknown or not account_ids:
+		frappe.throw(
+			_("Choose one or more of the bank's accounts; Plaid does not know {0}").format(", ".join(unknown))
+		)
+	before = mapping.chosen_account_ids(doc.plaid_accounts)
+	if before and set(account_ids) - before:
+		doc.entity_row(TRANSACTIONS).cursor = ""
+	doc.plaid_accounts = mapping.chosen_accounts_text([known[account_id] for account_id in account_ids])
+	return len(account_ids)
 
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])

@@ -17,6 +17,8 @@ class PlaidContext:
 	company_currency: str
 	# Plaid account_id -> ERPNext Bank Account name
 	bank_accounts: Mapping[str, str] = field(default_factory=dict)
+	# Accounts of the item the person left out in Link: their transactions are not booked.
+	left_out: frozenset[str] = frozenset()
 
 
 def _label(txn: Mapping[str, Any]) -> str:
@@ -34,6 +36,8 @@ def bank_transaction(txn: Mapping[str, Any], ctx: PlaidContext) -> dict | None:
 		return None
 	amount = money(txn.get("amount"), _label(txn), "amount")
 	account_id = required(txn, "account_id", _label(txn))
+	if account_id in ctx.left_out:
+		return None
 	bank_account = ctx.bank_accounts.get(account_id)
 	if not bank_account:
 		raise MissingMappingError(PLAID_ACCOUNT, account_id, _label(txn))
@@ -103,6 +107,16 @@ def gl_account(account: Mapping[str, Any], company: str, parent_account: str, cu
 		"account_currency": (account.get("balances") or {}).get("iso_currency_code") or currency,
 		"is_group": 0,
 	}
+
+
+def chosen_account_ids(text: str | None) -> frozenset[str]:
+	"""The accounts chosen in Link, as the integration keeps them: a line each, the Plaid account id
+	first and then its name for the person reading the form. Empty: every account of the bank."""
+	return frozenset(line.split(None, 1)[0] for line in (text or "").splitlines() if line.strip())
+
+
+def chosen_accounts_text(accounts: Sequence[Mapping[str, Any]]) -> str:
+	return "\n".join(f"{account['account_id']} {account_label(account)}" for account in accounts)
 
 
 def is_supported_account(account: Mapping[str, Any]) -> bool:

@@ -57,6 +57,12 @@ function add_actions(frm) {
 		const reauth = frm.doc.status === "Needs Re-authentication";
 		const label = reauth ? __("Re-authenticate Bank") : frm.doc.external_account ? null : __("Link Bank Account");
 		if (label) frm.add_custom_button(label, () => open_plaid_link(frm));
+		if (!frm.doc.external_account && can_enter_public_token(frm)) {
+			frm.add_custom_button(__("Enter Public Token"), () => ask_public_token(frm), __("Actions"));
+		}
+		if (frm.doc.external_account) {
+			frm.add_custom_button(__("Choose Bank Accounts"), () => choose_bank_accounts(frm), __("Actions"));
+		}
 	}
 	if (frm.doc.vendor === "QuickBooks Online") add_quickbooks_actions(frm);
 	if (frm.doc.vendor === "Shopify") {
@@ -153,18 +159,100 @@ function choose_marketplaces(frm) {
 		});
 }
 
+// Plaid's script comes from Plaid's CDN, which a firewall, a browser extension or an offline machine may
+// keep away: it loads with a time limit and an error path, so the page stays usable and says why.
+const PLAID_LINK_SCRIPT = "https://cdn.plaid.com/link/v2/stable/link-initialize.js";
+const PLAID_SCRIPT_TIMEOUT_MS = 15000;
+
+function load_plaid_script() {
+	if (window.Plaid) return Promise.resolve();
+	return new Promise((resolve, reject) => {
+		const script = document.createElement("script");
+		const fail = (reason) => {
+			clearTimeout(timer);
+			script.remove();
+			reject(new Error(reason));
+		};
+		const timer = setTimeout(() => fail("timeout"), PLAID_SCRIPT_TIMEOUT_MS);
+		script.onload = () => (window.Plaid ? (clearTimeout(timer), resolve()) : fail("no Plaid"));
+		script.onerror = () => fail("error");
+		script.src = PLAID_LINK_SCRIPT;
+		document.head.appendChild(script);
+	});
+}
+
+// Plaid's sandbox hands out public tokens without Link (/sandbox/public_token/create), and the emulator
+// has no Link at all: there a person may type one in. A person without the credential fields' permission
+// does not see the environment; the server refuses them either way.
+function can_enter_public_token(frm) {
+	return (frm.doc.environment || "sandbox") === "sandbox" || Boolean(frm.doc.api_base_url);
+}
+
 function open_plaid_link(frm) {
 	frappe.call({ method: `${PLAID_LINK}.create_link_token`, args: { integration: frm.doc.name } })
-		.then(({ message: token }) => frappe.require("https://cdn.plaid.com/link/v2/stable/link-initialize.js", () => {
-			const handler = Plaid.create({
+		.then(({ message: token }) => load_plaid_script().then(
+			() => Plaid.create({
 				token,
-				onSuccess: (public_token) =>
-					call(frm, `${PLAID_LINK}.exchange_public_token`, { public_token }).then((r) =>
-						frappe.show_alert({ message: __("Linked {0}", [r.bank]), indicator: "green" })),
+				// Link lists the accounts the person chose; only they sync.
+				onSuccess: (public_token, metadata) =>
+					exchange_plaid_token(frm, public_token, ((metadata && metadata.accounts) || []).map((a) => a.id)),
 				onExit: (err) => err && frappe.msgprint(err.display_message || err.error_message),
+			}).open(),
+			() => plaid_script_failed(frm)));
+}
+
+function plaid_script_failed(frm) {
+	const manual = can_enter_public_token(frm);
+	frappe.msgprint({
+		title: __("Plaid Link did not load"),
+		indicator: "orange",
+		message: __("Plaid Link could not be loaded from cdn.plaid.com: this browser has no connection to it, or a firewall or extension blocks it. Nothing was changed; try again when it is reachable.")
+			+ (manual ? ` ${__("In sandbox, or against the emulator, you can enter a public token instead.")}` : ""),
+		primary_action: manual
+			? { label: __("Enter Public Token"), action: () => { frappe.msg_dialog.hide(); ask_public_token(frm); } }
+			: undefined,
+	});
+}
+
+function ask_public_token(frm) {
+	frappe.prompt({
+		fieldname: "public_token", fieldtype: "Data", label: __("Public Token"), reqd: 1,
+		description: __("From Plaid's sandbox (/sandbox/public_token/create), or public-emulator-&lt;item id&gt; against the emulator. It is exchanged as Link's would be; then choose the accounts to sync."),
+	}, ({ public_token }) => exchange_plaid_token(frm, public_token.trim()).then(() => choose_bank_accounts(frm)),
+	__("Enter Public Token"), __("Link"));
+}
+
+function exchange_plaid_token(frm, public_token, account_ids = []) {
+	const args = account_ids.length ? { public_token, account_ids } : { public_token };
+	return call(frm, `${PLAID_LINK}.exchange_public_token`, args).then((r) => {
+		frappe.show_alert({ message: __("Linked {0}", [r.bank]), indicator: "green" });
+		return r;
+	});
+}
+
+function choose_bank_accounts(frm) {
+	frappe.call({ method: `${PLAID_LINK}.bank_accounts`, args: { integration: frm.doc.name } })
+		.then(({ message: accounts }) => {
+			const dialog = new frappe.ui.Dialog({
+				title: __("Bank Accounts to Sync"),
+				fields: [{
+					fieldname: "account_ids", fieldtype: "MultiCheck", label: __("Accounts"), reqd: 1,
+					description: __("Only the ticked accounts' transactions sync. An account ticked later is read from its first transaction."),
+					options: accounts.map((a) => ({
+						label: frappe.utils.escape_html(a.type ? `${a.label} (${a.type})` : a.label),
+						value: a.account_id,
+						checked: a.chosen,
+					})),
+				}],
+				primary_action_label: __("Save"),
+				primary_action: ({ account_ids }) => {
+					dialog.hide();
+					call(frm, `${PLAID_LINK}.choose_accounts`, { account_ids })
+						.then((msg) => frappe.show_alert({ message: msg, indicator: "green" }));
+				},
 			});
-			handler.open();
-		}));
+			dialog.show();
+		});
 }
 
 function render_recent_syncs(frm) {
