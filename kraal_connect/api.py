@@ -6,6 +6,8 @@ from frappe.utils import now_datetime
 
 from kraal_connect.engine import failed_records
 from kraal_connect.engine.errors import AuthenticationError, SyncError
+from kraal_connect.engine.health import DISCONNECTED, NEEDS_REAUTHENTICATION, NOT_CONNECTED
+from kraal_connect.engine.locks import integration_lock
 from kraal_connect.engine.redaction import redact
 from kraal_connect.engine.registry import connector_class
 from kraal_connect.engine.retry import ApiCaller, RetryPolicy
@@ -44,13 +46,17 @@ def sync_now(integration: str) -> str:
 def test_connection(integration: str) -> str:
 	doc = check_can_configure(integration)
 	try:
-		return connector_class(doc.vendor)(doc, ApiCaller(RetryPolicy(max_attempts=2))).test_connection()
+		message = connector_class(doc.vendor)(doc, ApiCaller(RetryPolicy(max_attempts=2))).test_connection()
 	except AuthenticationError as exc:
 		reason = redact(str(exc), doc.secrets())
-		doc.db_set({"status": "Needs Re-authentication", "status_reason": reason})
+		doc.db_set({"status": NEEDS_REAUTHENTICATION, "status_reason": reason})
+		frappe.db.commit()  # the status (and its alert) stay though the answer is an error
 		frappe.throw(_("The credentials no longer work: {0}").format(reason))
 	except SyncError as exc:
 		frappe.throw(_("Connection failed: {0}").format(redact(str(exc), doc.secrets())))
+	if doc.status == NOT_CONNECTED:
+		doc.db_set({"status": "Active", "status_reason": ""})
+	return message
 
 
 @frappe.whitelist(methods=["POST"])
@@ -72,13 +78,34 @@ def reconnect(integration: str) -> None:
 	doc.db_set({"enabled": 1, "status": "Active", "status_reason": ""})
 
 
+@frappe.whitelist(methods=["POST"])
+def resync_from_start(integration: str) -> str:
+	"""Clear every entity's cursor, so the next sync reads the vendor's records from the start (or the
+	Sync From date); what is booked already is matched by its External Link, not written twice."""
+	doc = check_can_configure(integration)
+	with integration_lock(integration) as acquired:
+		if not acquired:
+			frappe.throw(
+				_("{0} is syncing now; resync from the start once it has finished").format(integration)
+			)
+		for row in doc.entities:
+			frappe.db.set_value(row.doctype, row.name, {"cursor": "", "last_synced": None})
+		doc.add_comment("Info", _("Cursors cleared: the next sync reads from the start"))
+		# Before the lock goes: a run that starts next reads the cleared cursors.
+		frappe.db.commit()
+	if doc.enabled and doc.status != DISCONNECTED:
+		enqueue_sync(integration, "Manual")
+		return _("Cursors of {0} cleared; a sync from the start is queued").format(integration)
+	return _("Cursors of {0} cleared; its next sync reads from the start").format(integration)
+
+
 @frappe.whitelist()
 def recent_sync_logs(integration: str, limit: int = 10) -> list[dict]:
 	frappe.get_doc("Kraal Integration", integration).check_permission("read")
 	return frappe.get_all(
 		"Kraal Sync Log",
 		filters={"integration": integration},
-		fields=["name", "trigger", "status", "started", "finished", "api_calls", "summary"],
+		fields=["name", "trigger", "status", "started", "finished", "duration", "api_calls", "summary"],
 		order_by="started desc",
 		limit=min(int(limit), 50),
 	)
@@ -158,6 +185,19 @@ def dismiss_failure(failed_record: str, reason: str) -> None:
 			"dismissed_on": now_datetime(),
 			"dismiss_reason": reason.strip(),
 		},
+	)
+
+
+@frappe.whitelist()
+def sync_log_failed_records(sync_log: str) -> list[dict]:
+	"""The failed records a run failed (or failed again), with their status now, for the Sync Log's form."""
+	frappe.get_doc("Kraal Sync Log", sync_log).check_permission("read")
+	return frappe.get_all(
+		failed_records.FAILED_RECORD,
+		filters={"last_log": sync_log},
+		fields=["name", "entity", "external_id", "kind", "status", "message", "attempts"],
+		order_by="entity asc, external_id asc",
+		limit=500,
 	)
 
 

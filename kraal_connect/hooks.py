@@ -18,6 +18,8 @@ scheduler_events = {
 			"kraal_connect.engine.runner.enqueue_waiting_webhook_records",
 		],
 	},
+	# Credentials still work and syncs are fresh; what is not is told once (engine/alerts).
+	"daily": ["kraal_connect.engine.alerts.daily_health_check"],
 }
 
 # Documents that integrations may send back to their vendor (QuickBooks parallel-run, Shopify

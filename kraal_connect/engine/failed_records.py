@@ -132,6 +132,30 @@ def count_open(integration: str) -> int:
 	return frappe.db.count(FAILED_RECORD, {"integration": integration, "status": OPEN})
 
 
+def count_open_by_kind(integration: str) -> dict[str, int]:
+	"""Open failed records of an integration by kind: Error, Conflict."""
+	rows = frappe.get_all(
+		FAILED_RECORD,
+		filters={"integration": integration, "status": OPEN},
+		fields=["kind", "count(name) as count"],
+		group_by="kind",
+	)
+	return {row.kind: row.count for row in rows}
+
+
+def open_first_seen(integration: str) -> list:
+	"""When each open failed record of an integration was first seen."""
+	# Not frappe.get_all: it drops any field whose name contains "_seen" (its optional `_seen` column)
+	# from the query when the table has no `_seen`, first_seen among them.
+	table = frappe.qb.DocType(FAILED_RECORD)
+	return (
+		frappe.qb.from_(table)
+		.select(table.first_seen)
+		.where((table.integration == integration) & (table.status == OPEN))
+		.run(pluck=True)
+	)
+
+
 def _open_failure(integration: str, entity: str, external_id: str) -> str | None:
 	return frappe.db.get_value(
 		FAILED_RECORD,

@@ -4,9 +4,10 @@ and webhooks."""
 from collections.abc import Callable
 
 import frappe
+from frappe import _
 from frappe.utils import now_datetime
 
-from kraal_connect.engine import failed_records, pending
+from kraal_connect.engine import failed_records, health, pending
 from kraal_connect.engine.errors import AuthenticationError, PageLost
 from kraal_connect.engine.locks import integration_lock
 from kraal_connect.engine.redaction import redact
@@ -17,8 +18,10 @@ from kraal_connect.engine.stats import RunStats
 from kraal_connect.engine.sync import apply_change, failure_message, sync_streams
 from kraal_connect.engine.sync_log import SyncLog, close_interrupted
 
-RUNNABLE = ("Active", "Error")
+RUNNABLE = health.RUNNABLE
 WEBHOOK = "webhook"
+# Published to the integration's form when a run ends (kraal_integration.js reloads on it).
+FINISHED_EVENT = "kraal_sync_finished"
 # A webhook's records, and failed records a person asks to try again, wait this long for a running
 # sync of the same integration to finish.
 WEBHOOK_LOCK_WAIT_SECONDS = 120
@@ -223,11 +226,37 @@ def _run(doc, trigger: str, work: Callable) -> str:
 
 def _finish(doc, log: SyncLog, stats: RunStats, log_status: str, status: str, reason: str) -> None:
 	log.save(stats, log_status, message=reason or None)
-	values = {"status": status, "status_reason": reason}
-	if log_status in ("Success", "Partial"):
+	open_rows = failed_records.count_open_by_kind(doc.name)
+	after = health.after_run(log_status, status, open_rows.get("Error", 0), open_rows.get("Conflict", 0))
+	values = {"status": after.status, "status_reason": reason}
+	if after.status == health.NEEDS_ATTENTION:
+		values["status_reason"] = _attention_headline(after, stats)
+	if after.clean:
 		values["last_success"] = now_datetime()
+	# Writing the status tells people of a new incident (the controller's on_change, engine/alerts).
 	doc.db_set(values)
+	# The form that started the run closes its progress and shows the new status and logs.
+	frappe.publish_realtime(
+		FINISHED_EVENT,
+		{"integration": doc.name, "log": log.doc.name, "status": after.status, "progress": _title(doc)},
+		doctype=doc.doctype,
+		docname=doc.name,
+		after_commit=True,
+	)
 	frappe.db.commit()
+
+
+def _attention_headline(after: health.AfterRun, stats: RunStats) -> str:
+	if not (after.open_errors or after.open_conflicts):
+		# Nothing kept to try again (an entity that stopped after retries): its failure says why.
+		last = stats.failures[-1].message if stats.failures else ""
+		return _("The last sync did not finish: {0}").format(last) if last else ""
+	parts = []
+	if after.open_errors:
+		parts.append(_("{0} failed record(s) wait to be booked").format(after.open_errors))
+	if after.open_conflicts:
+		parts.append(_("{0} conflict(s) wait for review").format(after.open_conflicts))
+	return _("{0}: see Failed Records and Conflicts").format("; ".join(parts))
 
 
 def _add_missing_mappings(doc, connector, stats: RunStats) -> None:
@@ -247,6 +276,10 @@ def _add_missing_mappings(doc, connector, stats: RunStats) -> None:
 			).insert(ignore_permissions=True)
 
 
+def _title(doc) -> str:
+	return _("Syncing {0}").format(doc.name)
+
+
 def _progress(doc, streams):
 	order = [s.entity for s in streams]
 
@@ -255,7 +288,7 @@ def _progress(doc, streams):
 		counts = stats.counts[entity]
 		frappe.publish_progress(
 			percent=100 * (done + 0.5) / max(len(order), 1),
-			title=f"Syncing {doc.name}",
+			title=_title(doc),
 			doctype="Kraal Integration",
 			docname=doc.name,
 			description=f"{entity}: {counts.fetched} fetched, {counts.created} created",

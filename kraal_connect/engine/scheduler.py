@@ -1,7 +1,7 @@
 import frappe
 from frappe.utils import now_datetime
 
-from kraal_connect.engine.runner import RUNNABLE
+from kraal_connect.engine.health import SCHEDULED
 from kraal_connect.engine.schedule import is_due
 
 RUN_TIMEOUT_SECONDS = 4 * 3600
@@ -14,7 +14,7 @@ def enqueue_due_syncs() -> list[str]:
 		row.name
 		for row in frappe.get_all(
 			"Kraal Integration",
-			filters={"enabled": 1, "status": ("in", RUNNABLE)},
+			filters={"enabled": 1, "status": ("in", SCHEDULED)},
 			fields=["name", "sync_frequency", "last_sync"],
 		)
 		if is_due(row.sync_frequency, row.last_sync, now)

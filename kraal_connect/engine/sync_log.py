@@ -1,5 +1,5 @@
 import frappe
-from frappe.utils import now_datetime
+from frappe.utils import now_datetime, time_diff_in_seconds
 
 from kraal_connect.engine.redaction import redact
 from kraal_connect.engine.stats import RunStats
@@ -61,6 +61,7 @@ class SyncLog:
 			)
 		if status != "Running":
 			doc.finished = now_datetime()
+			doc.duration = time_diff_in_seconds(doc.finished, doc.started)
 		doc.save(ignore_permissions=True)
 
 

@@ -5,7 +5,9 @@ const SHOPIFY_ENDPOINTS = "kraal_connect.connectors.shopify.endpoints";
 const SHOPIFY_OAUTH = "kraal_connect.connectors.shopify.oauth";
 const AMAZON_OAUTH = "kraal_connect.connectors.amazon.oauth";
 const STATUS_COLOURS = {
+	"Not Connected": "gray",
 	Active: "green",
+	"Needs Attention": "yellow",
 	"Needs Re-authentication": "orange",
 	Error: "red",
 	Disconnected: "gray",
@@ -16,6 +18,9 @@ const STATUS_COLOURS = {
 };
 
 frappe.ui.form.on("Kraal Integration", {
+	setup() {
+		listen_for_finished_syncs();
+	},
 	refresh(frm) {
 		if (frm.is_new()) return;
 		frm.page.set_indicator(__(frm.doc.status), STATUS_COLOURS[frm.doc.status]);
@@ -28,6 +33,25 @@ frappe.ui.form.on("Kraal Integration", {
 		render_recent_syncs(frm);
 	},
 });
+
+// One listener for the session: the end of a run (engine/runner.py publishes it to the integration's
+// form) takes its progress dialog to 100% and closes it, and shows the new status, failures and logs.
+function listen_for_finished_syncs() {
+	if (frappe.kraal_sync_listener) return;
+	frappe.kraal_sync_listener = true;
+	frappe.realtime.on("kraal_sync_finished", (data) => {
+		if (frappe.cur_progress && frappe.cur_progress.title === data.progress) {
+			frappe.show_progress(data.progress, 100, 100, __("Finished: {0}", [__(data.status)]), true);
+		}
+		const frm = window.cur_frm;
+		if (!frm || frm.doctype !== "Kraal Integration" || frm.docname !== data.integration) return;
+		if (frm.is_dirty()) {
+			frappe.show_alert({ message: __("The sync has finished; save or reload to see its results"), indicator: "blue" });
+		} else {
+			frm.reload_doc();
+		}
+	});
+}
 
 function call(frm, method, args = {}) {
 	return frappe.call({ method, args: { integration: frm.doc.name, ...args }, freeze: true })
@@ -46,6 +70,7 @@ function add_actions(frm) {
 			call(frm, `${KRAAL_API}.test_connection`).then((msg) =>
 				frappe.msgprint({ title: __("Connection"), message: msg, indicator: "green" })),
 			__("Actions"));
+		frm.add_custom_button(__("Resync from the Start"), () => confirm_resync(frm), __("Actions"));
 		frm.add_custom_button(__("Disconnect"), () =>
 			frappe.confirm(__("Stop syncing {0}? Links and mappings are kept.", [frm.doc.name]),
 				() => call(frm, `${KRAAL_API}.disconnect`)),
@@ -76,6 +101,17 @@ function add_actions(frm) {
 		frappe.set_route("List", "Kraal Account Mapping", { integration: frm.doc.name }), __("View"));
 	frm.add_custom_button(__("Sync Logs"), () =>
 		frappe.set_route("List", "Kraal Sync Log", { integration: frm.doc.name }), __("View"));
+}
+
+function confirm_resync(frm) {
+	frappe.confirm(
+		[
+			__("Clear the cursor of every entity of {0}, so that its next sync reads the vendor's records again from the start (or from Sync From)?", [frappe.utils.escape_html(frm.doc.name)]),
+			__("Documents already booked are not duplicated: each one's External Link matches the record to it, and a record that has not changed writes nothing."),
+			__("On a large account this takes a while and many API calls. A sync from the start is queued at once."),
+		].map((line) => `<p>${line}</p>`).join(""),
+		() => call(frm, `${KRAAL_API}.resync_from_start`).then((msg) => frappe.show_alert(msg)),
+	);
 }
 
 function add_quickbooks_actions(frm) {
@@ -268,13 +304,14 @@ function render_recent_syncs(frm) {
 					<td><a href="/app/kraal-sync-log/${encodeURIComponent(log.name)}">${frappe.datetime.str_to_user(log.started)}</a></td>
 					<td>${__(log.trigger)}</td>
 					<td><span class="indicator-pill ${STATUS_COLOURS[log.status]}">${__(log.status)}</span></td>
+					<td>${log.duration ? frappe.utils.get_formatted_duration(log.duration) : ""}</td>
 					<td>${log.api_calls || 0}</td>
 					<td>${frappe.utils.escape_html(log.summary || "")}</td>
 				</tr>`).join("");
 			wrapper.html(`
 				<table class="table table-bordered table-sm">
 					<thead><tr><th>${__("Started")}</th><th>${__("Trigger")}</th><th>${__("Status")}</th>
-					<th>${__("API Calls")}</th><th>${__("Summary")}</th></tr></thead>
+					<th>${__("Duration")}</th><th>${__("API Calls")}</th><th>${__("Summary")}</th></tr></thead>
 					<tbody>${rows}</tbody>
 				</table>`);
 		});

@@ -1,6 +1,7 @@
 import frappe
 from frappe.model.document import Document
 
+from kraal_connect.engine import alerts
 from kraal_connect.engine.connector import check_api_base_url
 from kraal_connect.engine.endpoints import EndpointNotAllowed
 from kraal_connect.engine.registry import connector_class
@@ -20,6 +21,11 @@ class KraalIntegration(Document):
 		for fieldname, value in connector_class(self.vendor).defaults.items():
 			if not self.get(fieldname):
 				self.set(fieldname, value)
+
+	def on_change(self):
+		# Every write of the status passes here, db_set included (a run's end, Test Connection, a
+		# vendor's webhook, a connect flow): the one place that tells people of a new incident.
+		alerts.review(self)
 
 	def add_missing_entities(self):
 		"""Every entity the vendor's connector can sync gets a row, switched on."""
