@@ -19,6 +19,9 @@ class Change:
 	deleted: bool = False
 	# The vendor's own version (SyncToken, updated_at); without one, the record's content hash.
 	version: str | None = None
+	# The vendor's listing showed the record at the version the site already booked, so the stream did
+	# not read the rest of it (Amazon's order items): nothing to map, nothing to write.
+	unchanged: bool = False
 
 	@property
 	def fingerprint(self) -> str:

@@ -51,7 +51,7 @@ def apply_change(stream: Stream, change: Change, store: Store, context: Any, sta
 	"""One record, isolated: whatever goes wrong with it is written down with the record, to be tried
 	again by the next runs, and the run goes on."""
 	handled = (stream.entity, change.external_id, change.fingerprint)
-	if handled in stats.handled:
+	if handled in stats.handled or change.unchanged:
 		stats.record(stream.entity, "skipped")
 		return
 	stats.handled[handled] = None

@@ -67,6 +67,20 @@ def linked_name(integration: str, external_type: str, external_id: str) -> str |
 	return link.reference_name if link else None
 
 
+def booked_versions(integration: str, external_type: str, external_ids: list[str]) -> dict[str, str]:
+	"""external id -> the version its document was last written at, for a page of records at once."""
+	rows = frappe.get_all(
+		LINK,
+		filters={
+			"integration": integration,
+			"external_type": external_type,
+			"external_id": ("in", external_ids),
+		},
+		fields=["external_id", "external_version"],
+	)
+	return {row.external_id: row.external_version for row in rows if row.external_version}
+
+
 def upsert(
 	integration: str,
 	external_type: str,

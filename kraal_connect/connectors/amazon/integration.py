@@ -2,6 +2,7 @@
 warehouse, and the Kraal Account Mappings the mappers book to."""
 
 import dataclasses
+from functools import partial
 
 import frappe
 from frappe import _
@@ -307,7 +308,15 @@ class AmazonConnector(Connector):
 		home = marketplace_ids[0]
 		return [
 			self._collecting_listings(fba_inventory_stream(api, home)),
-			self._collecting_listings(orders_stream(api, self.caller, marketplace_ids, self._orders_start())),
+			self._collecting_listings(
+				orders_stream(
+					api,
+					self.caller,
+					marketplace_ids,
+					self._orders_start(),
+					booked_versions=partial(writer.booked_versions, self.integration.name, mapping.ORDERS),
+				)
+			),
 			catalog_items_stream(api, self.caller, home, self._listings),
 			settlements_stream(api, self.caller, marketplace_ids),
 		]
