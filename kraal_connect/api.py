@@ -4,7 +4,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from kraal_connect.engine import failed_records
+from kraal_connect.engine import discovery, failed_records
 from kraal_connect.engine.errors import AuthenticationError, SyncError
 from kraal_connect.engine.health import DISCONNECTED, NEEDS_REAUTHENTICATION, NOT_CONNECTED
 from kraal_connect.engine.locks import integration_lock
@@ -57,6 +57,20 @@ def test_connection(integration: str) -> str:
 	if doc.status == NOT_CONNECTED:
 		doc.db_set({"status": "Active", "status_reason": ""})
 	return message
+
+
+@frappe.whitelist(methods=["POST"])
+def discover(integration: str) -> dict:
+	"""Read what the account uses (locations, gateways, taxes, fee types, accounts) and list every key
+	as a mapping row at once, before the first sync books anything."""
+	doc = check_can_configure(integration)
+	try:
+		result = discovery.discover(doc)
+	except SyncError as exc:
+		frappe.throw(
+			_("Discover could not read {0}: {1}").format(doc.vendor, redact(str(exc), doc.secrets()))
+		)
+	return {**result, "message": discovery.summary(result)}
 
 
 @frappe.whitelist(methods=["POST"])

@@ -1,13 +1,16 @@
 """What a vendor's connector provides to the engine on a site."""
 
+from datetime import date
 from typing import Any
 
 import frappe
+from frappe.utils import getdate
 
 from kraal_connect.engine.endpoints import check_endpoint
 from kraal_connect.engine.records import Change, Stream
 from kraal_connect.engine.retry import ApiCaller
 from kraal_connect.engine.stats import RunStats
+from kraal_connect.engine.suggestions import Discovered
 
 
 class Connector:
@@ -21,6 +24,9 @@ class Connector:
 	api_hosts: tuple[str, ...] = ()
 	# Kraal Integration fields this vendor needs set, and their values when left empty.
 	defaults: dict[str, str] = {}
+	# Entities that Sync From limits, and what their records are called ({"order": "orders"}): a run that
+	# finds none while none was ever booked says the date is why (engine/sync_from).
+	dated_entities: dict[str, str] = {}
 	# Entities whose single record the vendor returns by its id (fetch_one): a failed record of these
 	# is read fresh when tried again; others are tried again from the record as it was received.
 	fetches_one: frozenset[str] = frozenset()
@@ -54,6 +60,16 @@ class Connector:
 		raise NotImplementedError
 
 	def streams(self) -> list[Stream]:
+		raise NotImplementedError
+
+	def sync_start(self) -> date | None:
+		"""The day the dated entities are read from on a first run; None: all the vendor keeps."""
+		start = self.integration.get("sync_start_date")
+		return getdate(start) if start else None
+
+	def discover(self) -> list[Discovered]:
+		"""Every mapping key the account's records use (Discover, before the first sync): read from the
+		vendor, nothing written. engine/discovery turns them into Kraal Account Mapping rows."""
 		raise NotImplementedError
 
 	def fetch_one(self, entity: str, external_id: str) -> Change | None:

@@ -7,7 +7,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from kraal_connect.engine import failed_records, health, pending
+from kraal_connect.engine import failed_records, health, pending, sync_from
 from kraal_connect.engine.errors import AuthenticationError, PageLost
 from kraal_connect.engine.locks import integration_lock
 from kraal_connect.engine.redaction import redact
@@ -181,6 +181,7 @@ def _sync_enabled_streams(connector, context, store, caller, stats) -> None:
 	retry_open_failures(connector, context, store, caller, stats, fetched)
 	sync_streams(streams, store, caller, context, stats, on_page=_progress(connector.integration, streams))
 	retry_open_failures(connector, context, store, caller, stats, [s for s in streams if s not in fetched])
+	stats.remarks += sync_from.remarks(connector, stats)
 
 
 def _enabled_streams(connector) -> list:

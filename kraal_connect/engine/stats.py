@@ -56,6 +56,8 @@ class RunStats:
 	handled: dict[tuple[str, str, str], None] = field(default_factory=dict)
 	# What the run kept aside from records it wrote (a value ERPNext refuses in its field).
 	notes: list[str] = field(default_factory=list)
+	# What the run has to say besides its counts (why it found nothing), first in its summary.
+	remarks: list[str] = field(default_factory=list)
 
 	def entity(self, name: str) -> EntityCounts:
 		return self.counts.setdefault(name, EntityCounts())
@@ -108,7 +110,7 @@ class RunStats:
 		return "Success"
 
 	def summary(self) -> str:
-		parts = []
+		parts = list(self.remarks)
 		for name, c in self.counts.items():
 			parts.append(
 				f"{name}: {c.fetched} fetched, {c.created} created, {c.updated} updated, "

@@ -6,9 +6,9 @@ from functools import partial
 
 import frappe
 from frappe import _
-from frappe.utils import getdate
+from frappe.utils import flt, getdate
 
-from kraal_connect.connectors.amazon import mapping, sources
+from kraal_connect.connectors.amazon import discovery, mapping, sources
 from kraal_connect.connectors.amazon.client import AmazonApi
 from kraal_connect.connectors.amazon.streams import (
 	Listing,
@@ -23,6 +23,8 @@ from kraal_connect.engine.connector import Connector
 from kraal_connect.engine.errors import SyncError
 from kraal_connect.engine.records import Stream, content_hash
 from kraal_connect.engine.stats import RunStats
+from kraal_connect.engine.suggestions import Discovered
+from kraal_connect.engine.sync import read_pages
 
 MAPPING = "Kraal Account Mapping"
 # What prepare() sets up, as Kraal External Link types (and Sync Log entities when it fails): the
@@ -52,6 +54,7 @@ class AmazonConnector(Connector):
 		mapping.FULFILMENT: "Warehouse",
 		mapping.CLEARING: "Account",
 	}
+	dated_entities = {mapping.ORDERS: "orders"}
 	record_types = sources.RECORD_TYPES
 
 	@classmethod
@@ -170,6 +173,7 @@ class AmazonConnector(Connector):
 				"Item Group", frappe.db.get_single_value("Stock Settings", "item_group"), "Products"
 			),
 			stock_uom=_stock_uom(),
+			default_valuation_rate=flt(self.integration.get("default_valuation_rate")),
 			fba_stock=dict(
 				frappe.get_all(
 					"Bin",
@@ -321,10 +325,27 @@ class AmazonConnector(Connector):
 			settlements_stream(api, self.caller, marketplace_ids),
 		]
 
+	def sync_start(self):
+		"""Sync From, else the day the integration was made (Amazon keeps years of orders)."""
+		return getdate(self.integration.sync_start_date or self.integration.creation)
+
 	def _orders_start(self) -> str:
-		"""Where the first orders run starts: the Sync Start Date, else the day the integration was made."""
-		start = getdate(self.integration.sync_start_date or self.integration.creation)
-		return f"{start.isoformat()}T00:00:00Z"
+		"""Where the first orders run starts."""
+		return f"{self.sync_start().isoformat()}T00:00:00Z"
+
+	def discover(self) -> list[Discovered]:
+		"""The keys of the orders the first sync reads and of the settlements Amazon keeps: the same
+		reads as the sync's streams, nothing written."""
+		participating = {p["marketplace"]["id"]: p["marketplace"] for p in self.caller(self.api.marketplaces)}
+		own = {participating[m].get("name") for m in self.marketplace_ids if m in participating}
+		api, marketplace_ids = self.api, self.marketplace_ids
+		orders = read_pages(
+			orders_stream(api, self.caller, marketplace_ids, self._orders_start()).fetch, self.caller
+		)
+		reports = read_pages(settlements_stream(api, self.caller, marketplace_ids).fetch, self.caller)
+		return discovery.discover(
+			[c.record for c in orders if c.record], [c.record["flat_file"] for c in reports if c.record], own
+		)
 
 	def _collecting_listings(self, stream: Stream) -> Stream:
 		"""The stream, the listings of its records also added to the catalog stream's list."""

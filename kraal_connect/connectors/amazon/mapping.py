@@ -55,6 +55,9 @@ class AmazonContext:
 	# Seller SKU -> quantity the AFN warehouse holds now (absent: none), so an unchanged count books
 	# nothing: ERPNext refuses a Stock Reconciliation that changes nothing.
 	fba_stock: Mapping[str, float] = field(default_factory=dict)
+	# What a listing's stock is valued at where ERPNext has no valuation (Kraal Integration's Default
+	# Valuation Rate; Amazon gives no cost); zero: at nothing.
+	default_valuation_rate: float = 0.0
 
 
 def _decimal(raw: Any) -> Decimal | None:
@@ -620,6 +623,8 @@ def sales_invoice(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 				"rate": float(ln["rate"]),
 				"warehouse": ln["warehouse"],
 				"sales_order": Ref(ORDERS, parts["order_id"]),
+				# Amazon gives no cost: ERPNext's valuation where it has one, else zero, never a refusal.
+				"allow_zero_valuation_rate": 1,
 			}
 			for ln in parts["lines"]
 		],
@@ -670,6 +675,7 @@ def item(record: Mapping[str, Any], ctx: AmazonContext) -> dict:
 		"is_stock_item": 1,
 		"is_sales_item": 1,
 		"description": "<br>".join([name, *facts]),
+		**({"valuation_rate": ctx.default_valuation_rate} if ctx.default_valuation_rate else {}),
 	}
 
 

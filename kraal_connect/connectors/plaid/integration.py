@@ -3,7 +3,7 @@
 import frappe
 from frappe import _
 
-from kraal_connect.connectors.plaid import mapping
+from kraal_connect.connectors.plaid import discovery, mapping
 from kraal_connect.connectors.plaid.client import PlaidApi
 from kraal_connect.connectors.plaid.streams import TRANSACTIONS, transactions_stream
 from kraal_connect.engine import writer
@@ -11,6 +11,7 @@ from kraal_connect.engine.connector import Connector
 from kraal_connect.engine.errors import AuthenticationError, RecordError
 from kraal_connect.engine.records import content_hash
 from kraal_connect.engine.stats import RunStats
+from kraal_connect.engine.suggestions import Discovered
 
 ACCOUNTS = "account"
 
@@ -88,6 +89,10 @@ class PlaidConnector(Connector):
 			bank_accounts=bank_accounts,
 			left_out=left_out,
 		)
+
+	def discover(self) -> list[Discovered]:
+		"""The item's accounts, each as Plaid names it."""
+		return discovery.account_keys(self.caller(self.api.get_accounts, self.access_token))
 
 	def test_connection(self) -> str:
 		item = self.caller(self.api.get_item, self.access_token)["item"]

@@ -17,7 +17,7 @@ from frappe.utils import get_url, getdate, today
 from frappe.utils.data import get_system_timezone
 from frappe.utils.password import set_encrypted_password
 
-from kraal_connect.connectors.qbo import mapping, sources, streams
+from kraal_connect.connectors.qbo import discovery, mapping, sources, streams
 from kraal_connect.connectors.qbo.client import NotFoundError, QboApi, QboOAuth, Tokens
 from kraal_connect.connectors.qbo.mapping import QBO_ACCOUNT, QBO_ENTITIES, QboContext
 from kraal_connect.connectors.qbo.streams import (
@@ -32,6 +32,7 @@ from kraal_connect.engine.connector import Connector
 from kraal_connect.engine.errors import AuthenticationError, SyncError
 from kraal_connect.engine.records import Change, Stream
 from kraal_connect.engine.stats import RunStats
+from kraal_connect.engine.suggestions import Discovered
 
 VENDOR = "QuickBooks Online"
 # Kraal Integration.qbo_mode
@@ -97,6 +98,12 @@ class QboConnector(Connector):
 		store_tokens(self.integration, tokens)
 		frappe.db.after_rollback.add(lambda: _store_tokens_after_rollback(self.integration, tokens))
 		frappe.local.flags.commit = True  # a web request commits them even when it is a GET
+
+	def discover(self) -> list[Discovered]:
+		"""Every QuickBooks account and tax rate, before the migration books anything."""
+		return discovery.account_keys(self.read_all("Account")) + discovery.tax_rate_keys(
+			self.read_all("TaxRate"), TAX_RATE
+		)
 
 	def test_connection(self) -> str:
 		info = self.caller(self.api.company_info)

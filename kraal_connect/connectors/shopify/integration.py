@@ -10,7 +10,7 @@ from erpnext.stock.utils import get_stock_balance
 from frappe import _
 from frappe.utils import flt
 
-from kraal_connect.connectors.shopify import authorization, mapping, sources, streams
+from kraal_connect.connectors.shopify import authorization, discovery, mapping, sources, streams
 from kraal_connect.connectors.shopify.client import INVENTORY_BATCH_SIZE, WEBHOOK_TOPICS, ShopifyApi, batches
 from kraal_connect.connectors.shopify.mapping import (
 	GATEWAY_MAPPING,
@@ -25,6 +25,7 @@ from kraal_connect.engine.connector import Connector
 from kraal_connect.engine.errors import AuthenticationError, RecordError, SyncError, TransientError
 from kraal_connect.engine.records import Change, Target, external_type
 from kraal_connect.engine.stats import RunStats
+from kraal_connect.engine.suggestions import Discovered
 
 # Kraal Account Mapping key type for the accounts an integration may book to besides gateways and
 # taxes; its keys are SHIPPING_KEY (shipping as a charge instead of an item line) and DISCREPANCY_KEY.
@@ -66,6 +67,7 @@ class ShopifyConnector(Connector):
 	}
 	pushes = ("Stock Ledger Entry",)
 	push_channels = (INVENTORY_PUSH,)
+	dated_entities = {ORDERS: "orders"}
 	# This run's Kraal Sync Log, which prepare() finds: notes about orders go on it.
 	sync_log: str | None = None
 	# Whether ERPNext invoices in another currency than the customer's receivable account's.
@@ -163,6 +165,7 @@ class ShopifyConnector(Connector):
 				c.code.upper(): c.name for c in frappe.get_all("Country", fields=["name", "code"]) if c.code
 			},
 			shopify_holds_stock=doc.inventory_source == SHOPIFY_SOURCE,
+			default_valuation_rate=flt(doc.get("default_valuation_rate")),
 		)
 
 	def streams(self):
@@ -170,7 +173,7 @@ class ShopifyConnector(Connector):
 		result = [
 			replace(streams.products_stream(api), map=self._map_product),
 			streams.customers_stream(api),
-			replace(streams.orders_stream(api), map=self._map_order),
+			replace(streams.orders_stream(api, start=self.orders_start()), map=self._map_order),
 		]
 		locations = sorted(self._mapped(LOCATION_MAPPING))
 		if self.integration.inventory_source == SHOPIFY_SOURCE and locations:
@@ -179,6 +182,14 @@ class ShopifyConnector(Connector):
 
 	def fetch_one(self, entity: str, external_id: str) -> Change | None:
 		return streams.fetch_one(self.api, entity, external_id)
+
+	def orders_start(self) -> str | None:
+		"""Sync From as Shopify's search takes it: orders updated from that day on."""
+		start = self.sync_start()
+		return f"{start.isoformat()}T00:00:00Z" if start else None
+
+	def discover(self) -> list[Discovered]:
+		return discovery.discover(self.api, self.caller, self.orders_start())
 
 	def webhook_entities(self) -> set[str]:
 		"""The entities a webhook may queue: those this integration syncs now."""
@@ -335,8 +346,9 @@ class ShopifyConnector(Connector):
 
 	def _map_level(self, level, ctx: mapping.ShopifyContext):
 		"""A Stock Reconciliation valued at ERPNext's valuation rate of the moment (or the Item's, Shopify's
-		cost, before any stock), or None when ERPNext already holds Shopify's quantity then: ERPNext
-		refuses a reconciliation that changes nothing."""
+		cost, before any stock; else the integration's Default Valuation Rate, else zero), or None when
+		ERPNext already holds Shopify's quantity then: ERPNext refuses a reconciliation that changes
+		nothing."""
 		doc = mapping.stock_reconciliation(level, ctx)
 		if doc is None:
 			return None
@@ -351,7 +363,13 @@ class ShopifyConnector(Connector):
 		)[:2]
 		if flt(qty) == flt(row["qty"]):
 			return None
-		row["valuation_rate"] = flt(rate) or flt(frappe.db.get_value("Item", item_code, "valuation_rate"))
+		row["valuation_rate"] = (
+			flt(rate)
+			or flt(frappe.db.get_value("Item", item_code, "valuation_rate"))
+			or ctx.default_valuation_rate
+		)
+		if not row["valuation_rate"]:
+			row["allow_zero_valuation_rate"] = 1  # no cost anywhere: at zero, never a refusal
 		return doc
 
 	# -- ERPNext -> Shopify -----------------------------------------------------------------------

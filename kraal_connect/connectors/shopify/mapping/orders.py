@@ -29,6 +29,7 @@ from kraal_connect.connectors.shopify.mapping.records import (
 	GATEWAY_MAPPING,
 	ORDERS,
 	PAID_KINDS,
+	STOCK_AT_ZERO,
 	ZERO,
 	ShopifyContext,
 	connection_nodes,
@@ -236,7 +237,11 @@ def _delivery_note(fulfillment, lines: Mapping[str, Line], common: dict, order_i
 			raise RecordError(f"{flabel}: field 'lineItem' names a line the order does not have")
 		items.append(
 			item_row(
-				line, int(row["quantity"]), warehouse=warehouse, against_sales_order=Ref(ORDERS, order_id)
+				line,
+				int(row["quantity"]),
+				warehouse=warehouse,
+				against_sales_order=Ref(ORDERS, order_id),
+				**STOCK_AT_ZERO,
 			)
 		)
 	return {

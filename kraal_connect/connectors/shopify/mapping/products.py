@@ -77,7 +77,7 @@ def product_targets(product: Mapping[str, Any], ctx: ShopifyContext) -> list[Tar
 			"barcodes": [{"barcode": variant["barcode"]}] if variant.get("barcode") else [],
 			"allow_negative_stock": int(ctx.shopify_holds_stock),
 			**_weight(variant, vlabel),
-			**_unit_cost(variant, vlabel),
+			**_unit_cost(variant, vlabel, ctx.default_valuation_rate),
 		}
 		if options:
 			missing = [name for name in options if not selected.get(name)]
@@ -103,12 +103,13 @@ def product_targets(product: Mapping[str, Any], ctx: ShopifyContext) -> list[Tar
 	return targets
 
 
-def _unit_cost(variant: Mapping[str, Any], label: str) -> dict:
+def _unit_cost(variant: Mapping[str, Any], label: str, default_rate: float) -> dict:
 	"""Shopify's cost per item as the Item's valuation rate: what a delivery is valued at when it leaves
-	before ERPNext has received the goods, and what an inventory level's first reconciliation uses."""
+	before ERPNext has received the goods, and what an inventory level's first reconciliation uses. A
+	variant without one takes the integration's default rate, if it has one."""
 	cost = (variant.get("inventoryItem") or {}).get("unitCost") or {}
 	if cost.get("amount") in (None, ""):
-		return {}
+		return {"valuation_rate": default_rate} if default_rate else {}
 	return {"valuation_rate": as_float(to_decimal(cost["amount"], label, "inventoryItem.unitCost.amount"))}
 
 

@@ -28,6 +28,10 @@ WEIGHT_UOMS = {"KILOGRAMS": "Kg", "GRAMS": "Gram", "POUNDS": "Pound", "OUNCES": 
 # What Shopify calls the one option of a product without variants.
 DEFAULT_OPTION = ("Title", "Default Title")
 PAID_KINDS = ("SALE", "CAPTURE")
+# On every row that moves stock: ERPNext values it as it would (the stock's moving average, else the
+# Item's Valuation Rate: Shopify's unit cost, or the integration's Default Valuation Rate), and at zero
+# where it has none, instead of refusing the document until someone types a rate on the item.
+STOCK_AT_ZERO = {"allow_zero_valuation_rate": 1}
 RESTOCKED_TYPES = ("RETURN", "LEGACY_RESTOCK")
 
 
@@ -66,6 +70,9 @@ class ShopifyContext:
 	# Shopify holds the stock: ERPNext records every fulfillment Shopify made even when its own count
 	# lags (the next inventory level sets it right), so the Items allow negative stock.
 	shopify_holds_stock: bool = False
+	# What a variant without a unit cost in Shopify is valued at (Kraal Integration's Default Valuation
+	# Rate); zero: at nothing.
+	default_valuation_rate: float = 0.0
 
 	def __post_init__(self):
 		if bool(self.shipping_item) == bool(self.shipping_account):

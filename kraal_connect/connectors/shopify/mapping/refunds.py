@@ -20,6 +20,7 @@ from kraal_connect.connectors.shopify.mapping.records import (
 	GATEWAY_MAPPING,
 	ORDERS,
 	RESTOCKED_TYPES,
+	STOCK_AT_ZERO,
 	ZERO,
 	ShopifyContext,
 	connection_nodes,
@@ -197,7 +198,9 @@ def _restock(
 		taken = min(delivered, remaining)
 		remaining -= taken
 		warehouse = location_warehouse(row.get("location") or fulfillment.get("location"), ctx, label)
-		restock.setdefault(fulfillment_id, []).append(item_row(line, -taken, warehouse=warehouse))
+		restock.setdefault(fulfillment_id, []).append(
+			item_row(line, -taken, warehouse=warehouse, **STOCK_AT_ZERO)
+		)
 
 
 def _refund_payment(transaction, order, refund_id: str, customer, ctx: ShopifyContext, label: str) -> dict:

@@ -21,6 +21,24 @@ class KraalAccountMapping(Document):
 				),
 				frappe.UniqueValidationError,
 			)
+		self.company = frappe.db.get_value("Kraal Integration", self.integration, "company")
+		self.validate_target_company()
+
+	def validate_target_company(self):
+		"""A target of another company would book the integration's records into that company's books.
+		Records that belong to no company (a Customer, an Item, a Mode of Payment) may be shared."""
+		if not (self.target_doctype and self.target_name):
+			return
+		if not frappe.get_meta(self.target_doctype).has_field("company"):
+			return
+		owner = frappe.db.get_value(self.target_doctype, self.target_name, "company")
+		if owner and owner != self.company:
+			frappe.throw(
+				_("{0} {1} belongs to company {2}; {3} books into {4}: choose one of {4}'s").format(
+					_(self.target_doctype), self.target_name, owner, self.integration, self.company
+				),
+				title=_("Another Company's Record"),
+			)
 
 	def on_update(self):
 		"""A key filled in (or pointed elsewhere) books the records that failed waiting for it."""

@@ -375,3 +375,52 @@ function act_on_failure(frm, action, failed_record) {
 			__("Dismiss failed record"), __("Dismiss"));
 	}
 }
+
+// -- setting up: discover before booking, defaults a person sees, the company's own records ----------
+// Vendors whose first sync reads orders from Sync From; a new integration of theirs starts this far back.
+const DATED_VENDORS = ["Shopify", "Amazon"];
+const SYNC_FROM_DAYS_BACK = 30;
+
+frappe.ui.form.on("Kraal Integration", {
+	setup(frm) {
+		// A default warehouse of another company would reserve and move stock in that company's books.
+		frm.set_query("default_warehouse", () => ({ filters: { company: frm.doc.company, is_group: 0 } }));
+	},
+	onload(frm) {
+		set_default_sync_from(frm);
+	},
+	vendor(frm) {
+		set_default_sync_from(frm);
+	},
+	company(frm) {
+		if (frm.doc.default_warehouse) frm.set_value("default_warehouse", null);
+	},
+	refresh(frm) {
+		if (frm.is_new() || frm.doc.status === "Disconnected") return;
+		frm.add_custom_button(__("Discover"), () => discover_mappings(frm), __("Actions"));
+	},
+});
+
+function set_default_sync_from(frm) {
+	if (!frm.is_new() || frm.doc.sync_start_date || !DATED_VENDORS.includes(frm.doc.vendor)) return;
+	frm.set_value("sync_start_date", frappe.datetime.add_days(frappe.datetime.get_today(), -SYNC_FROM_DAYS_BACK));
+}
+
+// Reads what the account uses (locations, gateways, taxes, fee types, accounts) and lists every key as a
+// mapping row at once, a suggestion filled in where one record obviously fits; nothing is booked.
+function discover_mappings(frm) {
+	frappe.call({
+		method: `${KRAAL_API}.discover`,
+		args: { integration: frm.doc.name },
+		freeze: true,
+		freeze_message: __("Reading what {0} uses…", [frappe.utils.escape_html(frm.doc.vendor)]),
+	}).then(({ message: result }) => {
+		const open_mappings = () => frappe.set_route("List", "Kraal Account Mapping", { integration: frm.doc.name });
+		frappe.msgprint({
+			title: __("Discover"),
+			indicator: result.empty ? "orange" : "green",
+			message: frappe.utils.escape_html(result.message),
+			primary_action: { label: __("Open Mappings"), action: () => { frappe.msg_dialog.hide(); open_mappings(); } },
+		});
+	});
+}

@@ -21,6 +21,28 @@ class KraalIntegration(Document):
 		for fieldname, value in connector_class(self.vendor).defaults.items():
 			if not self.get(fieldname):
 				self.set(fieldname, value)
+		self.validate_default_warehouse()
+
+	def validate_default_warehouse(self):
+		"""Sales orders reserve stock in it: a warehouse of another company would move stock in that
+		company's books."""
+		if not self.default_warehouse:
+			return
+		company, is_group = frappe.db.get_value("Warehouse", self.default_warehouse, ["company", "is_group"])
+		if company != self.company:
+			frappe.throw(
+				frappe._("Default Warehouse {0} belongs to company {1}; choose one of {2}'s").format(
+					self.default_warehouse, company, self.company
+				),
+				title=frappe._("Default Warehouse"),
+			)
+		if is_group:
+			frappe.throw(
+				frappe._("Default Warehouse {0} is a group; choose a warehouse that holds stock").format(
+					self.default_warehouse
+				),
+				title=frappe._("Default Warehouse"),
+			)
 
 	def on_change(self):
 		# Every write of the status passes here, db_set included (a run's end, Test Connection, a
