@@ -10,7 +10,7 @@ from tests.bench.conftest import COMPANY
 CLIENT_SECRET = "plaid-secret-never-logged"
 
 
-def connect_bank(item_id: str, emulator_url: str) -> str:
+def connect_bank(item_id: str, emulator_url: str, company: str = COMPANY) -> str:
 	"""A Plaid integration linked through the real exchange, as the Link button would do it."""
 	name = f"Plaid {item_id} {frappe.generate_hash(length=6)}"
 	frappe.get_doc(
@@ -18,7 +18,7 @@ def connect_bank(item_id: str, emulator_url: str) -> str:
 			"doctype": "Kraal Integration",
 			"integration_name": name,
 			"vendor": "Plaid",
-			"company": COMPANY,
+			"company": company,
 			"client_id": "kraal-bench",
 			"client_secret": CLIENT_SECRET,
 			"api_base_url": emulator_url,

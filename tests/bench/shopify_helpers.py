@@ -233,7 +233,8 @@ def purge_integration(name: str) -> None:
 	frappe.db.rollback()
 	links = frappe.get_all(
 		"Kraal External Link",
-		filters={"integration": name},
+		# A master the integration matched is another's (a store selling the same SKUs): kept.
+		filters={"integration": name, "matched": 0},
 		fields=["reference_doctype", "reference_name"],
 		order_by="creation desc",
 	)

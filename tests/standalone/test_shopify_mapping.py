@@ -90,6 +90,13 @@ def test_two_tax_lines_go_to_their_accounts_and_shipping_to_its_own():
 	assert so["customer"] == Ref("customer", "gid://shopify/Customer/9002")
 
 
+def test_a_second_stores_order_references_carry_its_prefix():
+	"""Each store numbers its orders from #1001; ERPNext refuses a customer's second Sales Order with
+	the same reference, so a second store's references are told apart."""
+	docs = targets(order(1002), context(order_prefix="Outlet "))
+	assert docs[""]["po_no"] == docs["invoice"]["po_no"] == "Outlet #1002"
+
+
 def test_fulfillments_leave_from_their_locations_warehouse():
 	docs = targets(order(1002))
 	tees, tote = docs["delivery:6002"], docs["delivery:6003"]

@@ -166,6 +166,7 @@ class ShopifyConnector(Connector):
 			},
 			shopify_holds_stock=doc.inventory_source == SHOPIFY_SOURCE,
 			default_valuation_rate=flt(doc.get("default_valuation_rate")),
+			order_prefix=doc.order_prefix or "",
 		)
 
 	def streams(self):

@@ -70,7 +70,7 @@ def order_targets(order: Mapping[str, Any], ctx: ShopifyContext) -> list[Target]
 		"selling_price_list": ctx.price_list,
 		"ignore_pricing_rule": 1,
 		"disable_rounded_total": 1,
-		"po_no": order.get("name") or legacy_id(order_id),
+		"po_no": ctx.order_prefix + (order.get("name") or legacy_id(order_id)),
 	}
 	sale = _Sale.of(order, lines, ctx, label)
 	paid = successful_transactions(order.get("transactions"), PAID_KINDS)

@@ -73,6 +73,8 @@ class ShopifyContext:
 	# What a variant without a unit cost in Shopify is valued at (Kraal Integration's Default Valuation
 	# Rate); zero: at nothing.
 	default_valuation_rate: float = 0.0
+	# Put before the order's name in the documents' Customer's Purchase Order (a second store's).
+	order_prefix: str = ""
 
 	def __post_init__(self):
 		if bool(self.shipping_item) == bool(self.shipping_account):

@@ -23,12 +23,31 @@ class KraalIntegration(Document):
 				self.set(fieldname, value)
 		self.validate_default_warehouse()
 
+	def before_insert(self):
+		if (
+			self.vendor == "Shopify"
+			and not self.order_prefix
+			and frappe.db.exists("Kraal Integration", {"vendor": "Shopify", "company": self.company})
+		):
+			# Every store numbers its orders from #1001: a second store's order references are told
+			# apart from the first's (shown on the form before the first run, and the user's to change).
+			self.order_prefix = f"{self.integration_name} "
+
 	def validate_default_warehouse(self):
 		"""Sales orders reserve stock in it: a warehouse of another company would move stock in that
 		company's books."""
 		if not self.default_warehouse:
 			return
 		company, is_group = frappe.db.get_value("Warehouse", self.default_warehouse, ["company", "is_group"])
+		if (
+			company != self.company
+			and self.is_new()
+			and self.default_warehouse == frappe.db.get_default("default_warehouse")
+		):
+			# Frappe fills a new document's default_warehouse from the site's global default (Stock
+			# Settings), which belongs to one company: not a choice anybody made for this integration.
+			self.default_warehouse = None
+			return
 		if company != self.company:
 			frappe.throw(
 				frappe._("Default Warehouse {0} belongs to company {1}; choose one of {2}'s").format(
