@@ -135,22 +135,7 @@ def open_failures(integration: str, limit: int = 50) -> dict:
 	filters = {"integration": integration, "status": failed_records.OPEN}
 	return {
 		"total": frappe.db.count(failed_records.FAILED_RECORD, filters),
-		"rows": frappe.get_all(
-			failed_records.FAILED_RECORD,
-			filters=filters,
-			fields=[
-				"name",
-				"entity",
-				"external_id",
-				"kind",
-				"message",
-				"attempts",
-				"first_seen",
-				"last_seen",
-			],
-			order_by="last_seen desc",
-			limit=min(int(limit), 200),
-		),
+		"rows": failed_records.last_seen_open(integration, min(int(limit), 200)),
 	}
 
 

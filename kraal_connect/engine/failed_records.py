@@ -5,6 +5,7 @@ cursor never moves past a record that is not either booked or kept here."""
 import json
 
 import frappe
+from frappe.query_builder import Order
 from frappe.utils import now_datetime
 
 from kraal_connect.engine.records import Change
@@ -58,14 +59,15 @@ def settle(integration: str, written: list[tuple[str, str]], log: str) -> list[t
 	if not written:
 		return []
 	wanted = set(written)
-	rows = frappe.get_all(
-		FAILED_RECORD,
-		filters={
-			"integration": integration,
-			"status": OPEN,
-			"external_id": ("in", sorted({external_id for _, external_id in written})),
-		},
-		fields=["name", "entity", "external_id", "first_seen"],
+	table = frappe.qb.DocType(FAILED_RECORD)
+	rows = (
+		frappe.qb.from_(table)
+		.select(table.name, table.entity, table.external_id, table.first_seen)
+		.where(
+			_open(table, integration)
+			& table.external_id.isin(sorted({external_id for _, external_id in written}))
+		)
+		.run(as_dict=True)
 	)
 	fixed = [r for r in rows if (r.entity, r.external_id) in wanted]
 	for row in fixed:
@@ -143,17 +145,41 @@ def count_open_by_kind(integration: str) -> dict[str, int]:
 	return {row.kind: row.count for row in rows}
 
 
+# first_seen and last_seen are read through frappe.qb, not frappe.get_all: get_all drops from its
+# fields any name that contains "_seen" (Frappe's optional `_seen` column) when the table has no
+# `_seen` column, so it would return these rows without them.
+
+
 def open_first_seen(integration: str) -> list:
 	"""When each open failed record of an integration was first seen."""
-	# Not frappe.get_all: it drops any field whose name contains "_seen" (its optional `_seen` column)
-	# from the query when the table has no `_seen`, first_seen among them.
+	table = frappe.qb.DocType(FAILED_RECORD)
+	return frappe.qb.from_(table).select(table.first_seen).where(_open(table, integration)).run(pluck=True)
+
+
+def last_seen_open(integration: str, limit: int) -> list[dict]:
+	"""The open failed records of an integration, the last seen first (the integration's form)."""
 	table = frappe.qb.DocType(FAILED_RECORD)
 	return (
 		frappe.qb.from_(table)
-		.select(table.first_seen)
-		.where((table.integration == integration) & (table.status == OPEN))
-		.run(pluck=True)
+		.select(
+			table.name,
+			table.entity,
+			table.external_id,
+			table.kind,
+			table.message,
+			table.attempts,
+			table.first_seen,
+			table.last_seen,
+		)
+		.where(_open(table, integration))
+		.orderby(table.last_seen, order=Order.desc)
+		.limit(limit)
+		.run(as_dict=True)
 	)
+
+
+def _open(table, integration: str):
+	return (table.integration == integration) & (table.status == OPEN)
 
 
 def _open_failure(integration: str, entity: str, external_id: str) -> str | None:

@@ -77,8 +77,8 @@ def test_a_transaction_fixed_at_the_bank_books_and_the_log_names_it_fixed(bank, 
 
 	log = latest_log(bank)
 	assert booked_transactions(bank)["new-bad-1"] == Decimal("12.50")
-	assert [(r.entity, r.external_id, r.failed_record) for r in log.fixed] == [
-		("transaction", "new-bad-1", failure.name)
+	assert [(r.entity, r.external_id, r.failed_record, r.first_seen) for r in log.fixed] == [
+		("transaction", "new-bad-1", failure.name, failure.first_seen)
 	]
 	assert (log.status, len(log.failures), log.entities[0].fetched) == ("Success", 0, 1)
 	failure.reload()
@@ -125,7 +125,12 @@ def test_retry_now_and_dismiss_from_the_form_check_who_asks(bank, plaid_data):
 	)
 	run_integration(bank, "Manual")
 	bad_a, bad_b = failed_record(bank, "bad-a"), failed_record(bank, "bad-b")
-	assert api.open_failures(bank)["total"] == 2
+	listed = api.open_failures(bank)
+	assert listed["total"] == 2
+	# The form's list shows when each was seen (frappe.get_all would drop fields named *_seen).
+	assert {(r.external_id, r.first_seen, r.last_seen) for r in listed["rows"]} == {
+		(f.external_id, f.first_seen, f.last_seen) for f in (bad_a, bad_b)
+	}
 
 	clerk()
 	frappe.set_user(CLERK)
