@@ -40,6 +40,12 @@ def bank(plaid_emulator, managers):
 	yield name
 	frappe.db.rollback()
 	frappe.db.delete("Notification Log", {"document_type": "Kraal Integration", "document_name": name})
+	for email in frappe.get_all(
+		"Email Queue",
+		filters={"reference_doctype": "Kraal Integration", "reference_name": name},
+		pluck="name",
+	):
+		frappe.delete_doc("Email Queue", email, force=True)
 	purge_integration(name)
 
 
@@ -140,9 +146,7 @@ def test_failed_records_need_attention_keep_last_success_and_are_told_once_per_n
 	]
 
 	# Both dismissed: the next clean run is Active again and moves Last Successful Sync.
-	frappe.db.set_value(
-		"Kraal Failed Record", {"integration": bank, "status": "Open"}, "status", "Dismissed"
-	)
+	frappe.db.set_value("Kraal Failed Record", {"integration": bank, "status": "Open"}, "status", "Dismissed")
 	frappe.db.commit()
 	run_integration(bank, "Manual")
 	doc = integration(bank)
@@ -179,7 +183,21 @@ def test_needs_reauthentication_is_told_once_per_incident(bank, plaid_data):
 	assert told_to(bank, MANAGER) == [f"{bank} needs re-authentication"] * 2
 
 
-def test_an_error_is_told_once_however_many_runs_meet_it(bank, plaid_emulator):
+def emails_about(integration: str) -> list[set[str]]:
+	"""The recipients of each e-mail queued about this integration."""
+	return [
+		set(frappe.get_all("Email Queue Recipient", filters={"parent": name}, pluck="recipient"))
+		for name in frappe.get_all(
+			"Email Queue",
+			filters={"reference_doctype": "Kraal Integration", "reference_name": integration},
+			pluck="name",
+		)
+	]
+
+
+def test_an_error_is_told_once_however_many_runs_meet_it(bank, plaid_emulator, monkeypatch):
+	# The site sends mail (an outgoing server in its config): the incident is e-mailed too, once.
+	monkeypatch.setitem(frappe.local.conf, "mail_server", "127.0.0.1")
 	run_integration(bank, "Manual")
 	last_success = integration(bank).last_success
 	plaid_emulator.add_fault(
@@ -196,6 +214,10 @@ def test_an_error_is_told_once_however_many_runs_meet_it(bank, plaid_emulator):
 			assert doc.last_success == last_success
 		assert told_to(bank, MANAGER) == [f"{bank} stopped with an error"]
 		assert told_to(bank, ELSEWHERE) == []
+		# One e-mail, to the company's managers with e-mail notifications on (as Frappe's settings say).
+		[recipients] = emails_about(bank)
+		assert MANAGER in recipients
+		assert ELSEWHERE not in recipients
 	finally:
 		plaid_emulator.clear_faults()
 	run_integration(bank, "Manual")
