@@ -12,7 +12,7 @@ from frappe.email.doctype.email_account.email_account import EmailAccount
 from frappe.utils import format_datetime, get_url_to_form, now_datetime
 
 from kraal_connect.engine import failed_records, health
-from kraal_connect.engine.errors import AuthenticationError, SyncError
+from kraal_connect.engine.errors import AuthenticationError, SyncError, as_transient
 from kraal_connect.engine.locks import integration_lock
 from kraal_connect.engine.redaction import redact
 from kraal_connect.engine.registry import connector_class
@@ -169,6 +169,7 @@ def _credentials_work(doc) -> bool:
 				}
 			)
 			return False
-		except SyncError:
-			pass
+		except Exception as exc:
+			if not (isinstance(exc, SyncError) or as_transient(exc)):
+				raise
 	return True

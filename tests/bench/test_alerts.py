@@ -252,3 +252,35 @@ def test_the_daily_check_finds_refused_credentials_and_stale_syncs_and_tells_eac
 	assert integration(bank).status == "Needs Re-authentication"
 	assert told_to(bank, MANAGER)[-1] == f"{bank} needs re-authentication"
 	assert len(told_to(bank, MANAGER)) == 2
+
+
+def test_a_vendor_that_does_not_answer_the_daily_check_changes_nothing(bank, plaid_emulator):
+	run_integration(bank, "Manual")
+	plaid_emulator.stop()  # connection refused: the runs, not the check, report a vendor that is down
+	check_health(bank)
+	doc = integration(bank)
+	assert (doc.status, doc.status_reason) == ("Active", "")
+	assert told(bank) == {}
+
+
+def test_the_patch_makes_integrations_that_never_connected_not_connected(bank):
+	from kraal_connect.patches import not_connected_status
+
+	never = f"Plaid never {frappe.generate_hash(length=6)}"
+	frappe.get_doc(
+		{
+			"doctype": "Kraal Integration",
+			"integration_name": never,
+			"vendor": "Plaid",
+			"company": "Kraal Bench Co",
+		}
+	).insert()
+	# As the default made them before Not Connected existed.
+	frappe.db.set_value("Kraal Integration", never, "status", "Active")
+	frappe.db.set_value("Kraal Integration", bank, "status", "Active")  # linked: it keeps its status
+	try:
+		not_connected_status.execute()
+		assert integration(never).status == "Not Connected"
+		assert integration(bank).status == "Active"
+	finally:
+		frappe.db.rollback()  # nothing above commits: the new integration and the statuses go with it
