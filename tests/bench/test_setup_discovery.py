@@ -9,13 +9,14 @@ from pathlib import Path
 
 import frappe
 import pytest
+from frappe.utils.background_jobs import get_queue
 
 from emulators.amazon import AmazonEmulator
 from kraal_connect import api
 from kraal_connect.connectors.amazon import mapping as amazon
 from kraal_connect.connectors.shopify.mapping import GATEWAY_MAPPING, LOCATION_MAPPING, TAX_MAPPING
 from kraal_connect.engine import failed_records
-from kraal_connect.engine.runner import run_integration
+from kraal_connect.engine.runner import retry_failures, run_integration
 from tests.bench import amazon_helpers
 from tests.bench.shopify_helpers import (
 	ABBR,
@@ -157,6 +158,56 @@ def test_shopify_discover_map_then_one_sync_books_every_order(new_shopify_integr
 		)
 		== []
 	)
+
+
+def test_a_record_names_every_mapping_it_misses_and_books_once_they_are_filled(new_shopify_integration):
+	"""Order #1003 pays through PayPal and is taxed NJ State Tax: with both rows left empty it fails once,
+	naming both, instead of one key per run; filling them books it, and the orders that only missed the
+	tax, in the retry the filled rows start."""
+	integration = new_shopify_integration
+	api.discover(integration)
+	missing = {(GATEWAY_MAPPING, "paypal"), (TAX_MAPPING, "NJ State Tax")}
+	fill_listed_rows(integration, {k: (None if k in missing else v) for k, v in SHOPIFY_CHOICES.items()})
+	run_integration(integration, "Manual")
+	frappe.db.rollback()
+
+	waiting = {row.external_id: row for row in open_failures(integration)}
+	assert sorted(waiting) == [
+		"gid://shopify/Order/5001",
+		"gid://shopify/Order/5003",
+		"gid://shopify/Order/5006",
+	]
+	paypal_order = frappe.get_doc(
+		failed_records.FAILED_RECORD, {"integration": integration, "external_id": "gid://shopify/Order/5003"}
+	)
+	assert set(failed_records.waits_for_keys(paypal_order)) == missing
+	assert "Shopify Payment Gateway 'paypal'" in paypal_order.message
+	assert "Shopify Tax 'NJ State Tax'" in paypal_order.message
+
+	fill_listed_rows(integration, SHOPIFY_CHOICES)
+	run_queued_retries(integration)
+	assert open_failures(integration) == []
+	sales_orders = frappe.get_all(
+		"Kraal External Link",
+		filters={"integration": integration, "external_type": "order", "external_id": ("in", list(waiting))},
+		pluck="reference_name",
+	)
+	assert len(sales_orders) == 3
+
+
+def run_queued_retries(integration: str) -> None:
+	"""The retries that filling mapping rows queued, run as a worker would, each once."""
+	queue = get_queue("long")
+	for job in list(queue.jobs):
+		if job.kwargs.get("method") != "kraal_connect.engine.runner.retry_failures":
+			continue
+		if job.kwargs["kwargs"]["integration"] != integration:
+			continue
+		job.delete()
+		frappe.local.dynamic_link_map = None  # as test_failed_records.run_queued_retry explains
+		frappe.flags.link_fields = {}
+		retry_failures(**job.kwargs["kwargs"])
+		frappe.db.rollback()
 
 
 def test_a_mapping_of_another_companys_record_is_refused(new_shopify_integration):
