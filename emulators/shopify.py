@@ -102,6 +102,14 @@ SEARCH_FIELDS = {
 	"inventoryLevels": {"updated_at": "updatedAt"},
 	"locations": {"name": "name"},
 	"webhookSubscriptions": {},
+	"payouts": {"issued_at": "issuedAt", "status": "status", "id": None},
+	"balanceTransactions": {
+		"payments_transfer_id": lambda t: legacy_id((t.get("associatedPayout") or {}).get("id") or "0"),
+		"payout_status": lambda t: (t.get("associatedPayout") or {}).get("status"),
+		"processed_at": "transactionDate",
+		"transaction_type": "type",
+		"id": None,
+	},
 }
 SORT_FIELDS = {
 	"ID": None,
@@ -117,8 +125,12 @@ SORT_FIELDS = {
 	"TOTAL_PRICE": None,
 	"PRODUCT_TYPE": "productType",
 	"VENDOR": "vendor",
+	"ISSUED_AT": "issuedAt",
+	"STATUS": "status",
 }
-TIMESTAMP_FIELDS = ("updatedAt", "createdAt", "processedAt")
+# Balance transactions sort by their own names for the same keys.
+BALANCE_SORT_FIELDS = {**SORT_FIELDS, "PROCESSED_AT": "transactionDate", "TRANSACTION_TYPE": "type"}
+TIMESTAMP_FIELDS = ("updatedAt", "createdAt", "processedAt", "issuedAt", "transactionDate")
 # Objects that other records refer to by id and that the dataset holds in their own files.
 REFERENCED_TYPES = ("Location", "Customer", "Product", "ProductVariant", "InventoryItem")
 
@@ -210,7 +222,9 @@ def parse_search(query: str | None) -> list[tuple[str, str, str]]:
 	]
 
 
-def _matches(record: dict, field: str | None, op: str, value: str) -> bool:
+def _matches(record: dict, field: str | Callable[[dict], Any] | None, op: str, value: str) -> bool:
+	if callable(field):  # a value the record holds deeper down (a balance transaction's payout)
+		return str(field(record) or "").lower() == value.lower()
 	if field is None:
 		actual, wanted = legacy_id(record["id"]), int(value)
 	elif field in TIMESTAMP_FIELDS:
@@ -277,11 +291,11 @@ def paginate(items: list[dict], args: dict, sort_key: Callable[[dict, int], list
 	}
 
 
-def _sorter(sort_key_name: str | None) -> Callable[[dict, int], list]:
+def _sorter(sort_key_name: str | None, fields: dict = SORT_FIELDS) -> Callable[[dict, int], list]:
 	"""Sort values that compare and survive a JSON round trip in a cursor: [value as text, numeric id, id].
 
 	The whole id breaks ties: inventory levels share their location's number."""
-	field = SORT_FIELDS.get(sort_key_name or "ID")
+	field = fields.get(sort_key_name or "ID")
 
 	def key(item: dict, _: int) -> list:
 		value = item.get(field) if field else None
@@ -485,6 +499,14 @@ class Dataset:
 		self.customers = files.load(root / "customers")
 		self.orders = files.load(root / "orders", _link_order)
 		self.events = files.load(root / "events")
+		# Shopify Payments: None for a store that does not use it, as Shopify answers.
+		self.payments_account = (
+			emulator.read_json("payments_account.json")
+			if (root / "payments_account.json").is_file()
+			else None
+		)
+		self.payouts = files.load(root / "payouts") if self.payments_account else []
+		self.balance_transactions = files.load(root / "balance_transactions") if self.payments_account else []
 		changes = emulator.inventory_changes
 		self.levels = [
 			{**level, **changes[level["id"]]} if level["id"] in changes else level
@@ -502,6 +524,8 @@ class Dataset:
 				+ self.variants
 				+ [v["inventoryItem"] for v in self.variants if v.get("inventoryItem")]
 				+ list(emulator.webhooks.values())
+				+ self.payouts
+				+ self.balance_transactions
 			)
 		}
 
@@ -657,6 +681,21 @@ def _webhook_subscriptions(_, info, **args):
 	return paginate(subscriptions, args, _sorter(args.get("sortKey")))
 
 
+def _payouts(_, info, **args):
+	found = _searched(info, "payouts", _data(info).payouts, args.get("query"))
+	if args.get("transactionType"):
+		found = [p for p in found if p.get("transactionType") == args["transactionType"]]
+	return paginate(found, args, _sorter(args.get("sortKey")))
+
+
+def _balance_transactions(_, info, **args):
+	transactions = _data(info).balance_transactions
+	if args.get("hideTransfers"):
+		transactions = [t for t in transactions if t.get("type") != "TRANSFER"]
+	found = _searched(info, "balanceTransactions", transactions, args.get("query"))
+	return paginate(found, args, _sorter(args.get("sortKey"), BALANCE_SORT_FIELDS))
+
+
 def _set_quantities(_, info, input):
 	return info.context["emulator"].set_quantities(_data(info), input)
 
@@ -688,6 +727,7 @@ def build_shopify_schema() -> GraphQLSchema:
 		"events": _root_connection("events", lambda d: d.events),
 		"locations": _root_connection("locations", lambda d: d.locations),
 		"webhookSubscriptions": _webhook_subscriptions,
+		"shopifyPaymentsAccount": lambda _, info: _data(info).payments_account,
 	}
 	for name, resolver in roots.items():
 		query.fields[name].resolve = resolver
@@ -700,6 +740,8 @@ def build_shopify_schema() -> GraphQLSchema:
 		("InventoryItem", "inventoryLevels"): _item_levels,
 		("InventoryItem", "inventoryLevel"): _item_level,
 		("InventoryLevel", "quantities"): _quantities,
+		("ShopifyPaymentsAccount", "payouts"): _payouts,
+		("ShopifyPaymentsAccount", "balanceTransactions"): _balance_transactions,
 	}
 	for type_ in schema.type_map.values():
 		if (

@@ -17,6 +17,9 @@ from kraal_connect.connectors.shopify.mapping import (
 	INVENTORY,
 	LOCATION_MAPPING,
 	ORDERS,
+	PAYOUT_BANK,
+	PAYOUT_TYPE,
+	PAYOUTS,
 	PRODUCTS,
 	TAX_MAPPING,
 )
@@ -64,7 +67,11 @@ class ShopifyConnector(Connector):
 		GATEWAY_MAPPING: "Account",
 		TAX_MAPPING: "Account",
 		ACCOUNT_MAPPING: "Account",
+		PAYOUT_BANK: "Account",
+		PAYOUT_TYPE: "Account",
 	}
+	# Payouts are booked as deposits into the bank (engine/deposits matches them to bank transactions).
+	deposit_entities = (PAYOUTS,)
 	pushes = ("Stock Ledger Entry",)
 	push_channels = (INVENTORY_PUSH,)
 	dated_entities = {ORDERS: "orders"}
@@ -167,6 +174,8 @@ class ShopifyConnector(Connector):
 			shopify_holds_stock=doc.inventory_source == SHOPIFY_SOURCE,
 			default_valuation_rate=flt(doc.get("default_valuation_rate")),
 			order_prefix=doc.order_prefix or "",
+			payout_banks=self._mapped(PAYOUT_BANK),
+			payout_accounts=self._mapped(PAYOUT_TYPE),
 		)
 
 	def streams(self):
@@ -179,6 +188,10 @@ class ShopifyConnector(Connector):
 		locations = sorted(self._mapped(LOCATION_MAPPING))
 		if self.integration.inventory_source == SHOPIFY_SOURCE and locations:
 			result.append(replace(streams.inventory_stream(api, locations), map=self._map_level))
+		# Payouts once a person has said which bank account they arrive in: a store may not use
+		# Shopify Payments, and its payouts read without a bank would only fail.
+		if self._mapped(PAYOUT_BANK):
+			result.append(streams.payouts_stream(api, start=self.orders_start()))
 		return result
 
 	def fetch_one(self, entity: str, external_id: str) -> Change | None:

@@ -11,13 +11,13 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from kraal_connect.connectors.shopify import mapping, queries
+from kraal_connect.connectors.shopify import mapping, payouts, queries
 from kraal_connect.connectors.shopify.client import Connection, ShopifyApi
-from kraal_connect.connectors.shopify.mapping import CUSTOMERS, INVENTORY, ORDERS, PRODUCTS
+from kraal_connect.connectors.shopify.mapping import CUSTOMERS, INVENTORY, ORDERS, PAYOUTS, PRODUCTS
 from kraal_connect.engine.records import Change, Page, Stream
 
-# Masters before the transactions that refer to them.
-ENTITIES = (PRODUCTS, CUSTOMERS, ORDERS, INVENTORY)
+# Masters before the transactions that refer to them; payouts after the orders whose payments they pay out.
+ENTITIES = (PRODUCTS, CUSTOMERS, ORDERS, INVENTORY, PAYOUTS)
 
 # The most records a page may ask for with its requested cost under Shopify's 1000 (see queries.py;
 # tests/standalone/test_shopify_paging.py holds them to it).
@@ -156,6 +156,26 @@ def inventory_stream(api: ShopifyApi, location_ids: Sequence[str], page_size: in
 	)
 
 
+def payout_change(payout: dict) -> Change:
+	return Change(external_id=payout["id"], record=payout)
+
+
+def payouts_stream(api: ShopifyApi, start: str | None = None) -> Stream:
+	"""Paid Shopify Payments payouts in the order Shopify issued them, each read whole with its balance
+	transactions; a payout never changes once paid, so its version is its content.
+
+	start: the first run reads the payouts issued from then on (the integration's Sync From)."""
+	passes = [
+		Pass(
+			"payouts",
+			lambda s, a: payouts.paid_payouts(api, s or start, a),
+			lambda payout: payout_change(payouts.whole_payout(api, payout)),
+			_stamp("issuedAt"),
+		)
+	]
+	return Stream(entity=PAYOUTS, fetch=passes_fetch(passes), map=mapping.payout_journal_entry)
+
+
 def fetch_one(api: ShopifyApi, entity: str, external_id: str) -> Change | None:
 	"""The current state of one record a webhook named, as the Change its stream would have made.
 
@@ -166,6 +186,7 @@ def fetch_one(api: ShopifyApi, entity: str, external_id: str) -> Change | None:
 		CUSTOMERS: (api.customer, record_change),
 		ORDERS: (api.order, record_change),
 		INVENTORY: (api.inventory_level, level_change),
+		PAYOUTS: (lambda payout_id: payouts.payout(api, payout_id), payout_change),
 	}
 	if entity not in readers:
 		raise ValueError(f"no Shopify stream for {entity!r}")

@@ -17,6 +17,14 @@ from kraal_connect.connectors.shopify.mapping.inventory import (
 )
 from kraal_connect.connectors.shopify.mapping.order_parts import fallback_lines, order_lines
 from kraal_connect.connectors.shopify.mapping.orders import order_targets
+from kraal_connect.connectors.shopify.mapping.payouts import (
+	FEES,
+	PAYOUT_BANK,
+	PAYOUT_TYPE,
+	PAYOUTS,
+	payout_journal_entry,
+	payout_totals,
+)
 from kraal_connect.connectors.shopify.mapping.products import (
 	product_targets,
 	required_attributes,
@@ -37,10 +45,14 @@ from kraal_connect.connectors.shopify.mapping.totals import erpnext_totals, shop
 
 __all__ = [
 	"CUSTOMERS",
+	"FEES",
 	"GATEWAY_MAPPING",
 	"INVENTORY",
 	"LOCATION_MAPPING",
 	"ORDERS",
+	"PAYOUTS",
+	"PAYOUT_BANK",
+	"PAYOUT_TYPE",
 	"PRODUCTS",
 	"TAX_MAPPING",
 	"ShopifyContext",
@@ -52,6 +64,8 @@ __all__ = [
 	"legacy_id",
 	"order_lines",
 	"order_targets",
+	"payout_journal_entry",
+	"payout_totals",
 	"product_targets",
 	"required_attributes",
 	"shopify_totals",

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from kraal_connect.connectors.fields import CENT, to_decimal
 from kraal_connect.engine.errors import RecordError
+from kraal_connect.engine.selling_totals import LEGACY
 
 ZERO = Decimal("0")
 
@@ -75,6 +76,15 @@ class ShopifyContext:
 	default_valuation_rate: float = 0.0
 	# Put before the order's name in the documents' Customer's Purchase Order (a second store's).
 	order_prefix: str = ""
+	# Shopify Payments payouts: the payout's currency -> the bank Account it arrives in, and a balance
+	# transaction type ("ADJUSTMENT", "DISPUTE", ...) or "Fees" -> the Account it books to.
+	payout_banks: Mapping[str, str] = field(default_factory=dict)
+	payout_accounts: Mapping[str, str] = field(default_factory=dict)
+	# The company's Round Off account and the site's rounding method (System Settings): orders whose
+	# prices include tax, or in another currency, are booked so that nothing is left to round off
+	# (engine/selling_totals).
+	round_off_account: str | None = None
+	rounding_method: str = LEGACY
 
 	def __post_init__(self):
 		if bool(self.shipping_item) == bool(self.shipping_account):
