@@ -265,10 +265,6 @@ def test_orders_that_cannot_be_booked_faithfully_are_refused():
 		RecordError, match=r"would not match Shopify's totals: discounts 7\.70 instead of 2\.70"
 	):
 		mapping.order_targets(record, CTX)
-	record = order(1002)
-	record["taxesIncluded"] = True
-	with pytest.raises(RecordError, match="taxesIncluded"):
-		mapping.order_targets(record, CTX)
 
 
 def test_a_refund_short_of_its_lines_needs_a_discrepancy_account():

@@ -23,7 +23,7 @@ from kraal_connect.connectors.shopify.mapping import (
 	PRODUCTS,
 	TAX_MAPPING,
 )
-from kraal_connect.engine import writer
+from kraal_connect.engine import selling_totals, writer
 from kraal_connect.engine.connector import Connector
 from kraal_connect.engine.errors import AuthenticationError, RecordError, SyncError, TransientError
 from kraal_connect.engine.records import Change, Target, external_type
@@ -163,6 +163,8 @@ class ShopifyConnector(Connector):
 			shipping_item=doc.shipping_item or None,
 			shipping_account=None if doc.shipping_item else shipping_account,
 			refund_discrepancy_account=accounts.get(DISCREPANCY_KEY),
+			round_off_account=frappe.get_cached_value("Company", doc.company, "round_off_account"),
+			rounding_method=frappe.get_system_settings("rounding_method") or selling_totals.LEGACY,
 			timezone=shop.get("ianaTimezone") or "UTC",
 			stock_uom=stock_uom,
 			warehouses=warehouses,

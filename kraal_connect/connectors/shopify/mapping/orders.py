@@ -38,7 +38,9 @@ from kraal_connect.connectors.shopify.mapping.records import (
 	money_bag_amount,
 )
 from kraal_connect.connectors.shopify.mapping.refunds import refund_targets
+from kraal_connect.connectors.shopify.mapping.tax_included import included_sale
 from kraal_connect.connectors.shopify.mapping.totals import erpnext_totals, shopify_totals
+from kraal_connect.engine import selling_totals
 from kraal_connect.engine.errors import RecordError
 from kraal_connect.engine.records import Ref, Target
 
@@ -56,23 +58,19 @@ def order_targets(order: Mapping[str, Any], ctx: ShopifyContext) -> list[Target]
 			f"{label}: field 'currencyCode' is {order.get('currencyCode')}, not the company's currency "
 			f"{ctx.company_currency}"
 		)
-	if order.get("taxesIncluded"):
-		raise RecordError(
-			f"{label}: field 'taxesIncluded' is true; prices that include tax are not supported yet"
-		)
 	lines = order_lines(order, ctx)
 	customer, targets = order_customer(order, ctx)
+	sale = _Sale.of(order, lines, ctx, label)
 	common = {
 		"company": ctx.company,
 		"customer": customer,
 		"currency": required(order, "presentmentCurrencyCode", label),
-		"conversion_rate": conversion_rate_of(order, label),
+		"conversion_rate": sale.conversion_rate(order, ctx, label),
 		"selling_price_list": ctx.price_list,
 		"ignore_pricing_rule": 1,
 		"disable_rounded_total": 1,
 		"po_no": ctx.order_prefix + (order.get("name") or legacy_id(order_id)),
 	}
-	sale = _Sale.of(order, lines, ctx, label)
 	paid = successful_transactions(order.get("transactions"), PAID_KINDS)
 	targets.append(Target("", _sales_order(order, lines, sale, common, bool(paid), ctx, label)))
 	if paid:
@@ -93,17 +91,30 @@ def order_targets(order: Mapping[str, Any], ctx: ShopifyContext) -> list[Target]
 
 @dataclass(frozen=True)
 class _Sale:
-	"""The rows an order's Sales Order and Sales Invoice share: goods, shipping, charges, discount."""
+	"""The rows an order's Sales Order and Sales Invoice share: goods (each with its Shopify line),
+	shipping, charges (taxes first), discount; a tax-inclusive order's totals as booked."""
 
 	items: list[dict]
+	item_lines: list[Line]
 	shipping_items: list[dict]
 	charges: list[dict]
 	discount: Decimal
+	included_totals: Totals | None = None
 
 	@classmethod
 	def of(
 		cls, order: Mapping[str, Any], lines: Mapping[str, Line], ctx: ShopifyContext, label: str
 	) -> "_Sale":
+		if order.get("taxesIncluded"):
+			sale = included_sale(order, lines, ctx, label)
+			return cls(
+				items=[row for row, _ in sale.items],
+				item_lines=[line for _, line in sale.items],
+				shipping_items=sale.shipping_items,
+				charges=sale.charges,
+				discount=ZERO,
+				included_totals=sale.totals,
+			)
 		shipping_items, charges = [], []
 		for shipping in shipping_lines(order, label):
 			amount = money_bag_amount(shipping, "discountedPriceSet", label)
@@ -113,6 +124,7 @@ class _Sale:
 		taxes = tax_rows(taxes_by_title(order.get("taxLines"), label), ctx, label)
 		return cls(
 			items=[item_row(line, line.quantity) for line in lines.values()],
+			item_lines=list(lines.values()),
 			shipping_items=shipping_items,
 			charges=charges + taxes,
 			discount=sum((line.discount for line in lines.values()), ZERO),
@@ -123,13 +135,38 @@ class _Sale:
 		discount = {"apply_discount_on": "Net Total", "discount_amount": as_float(self.discount)}
 		return {"taxes": self.charges, **(discount if self.discount else {})}
 
+	def conversion_rate(self, order: Mapping[str, Any], ctx: ShopifyContext, label: str) -> float:
+		"""Shop currency per presentment unit: Shopify's rate, moved within its last digits where that
+		lets the converted rows and taxes add up to Shopify's converted total (engine/selling_totals)."""
+		plain = conversion_rate_of(order, label)
+		if order.get("presentmentCurrencyCode") == order.get("currencyCode"):
+			return plain
+		charges = self.charges
+		result = selling_totals.booked(
+			[row["qty"] * row["rate"] for row in self.items + self.shipping_items],
+			[row["rate"] for row in charges if row.get("included_in_print_rate")],
+			[row["tax_amount"] for row in charges if not row.get("included_in_print_rate")],
+			as_float(self.discount),
+			ctx.rounding_method,
+		)
+		parts = list(result.nets) + [
+			amount
+			for amount, row in zip(result.taxes, charges, strict=True)
+			if row["account_head"] != ctx.round_off_account
+		]
+		shop_total = money_bag_amount(order, "totalPriceSet", label, "shopMoney")
+		rate, _ = selling_totals.conversion_rate(
+			parts, result.grand_total, as_float(shop_total), ctx.rounding_method
+		)
+		return rate
+
 
 def _sales_order(order, lines: Mapping[str, Line], sale: _Sale, common: dict, paid: bool, ctx, label) -> dict:
 	"""The Sales Order; cancelled (docstatus 2) when Shopify cancelled the order before it was paid."""
 	date, _ = local_date_time(required(order, "processedAt", label), ctx, label, "processedAt")
 	items = [
 		{**row, "delivery_date": date, "warehouse": ctx.default_warehouse, **_notes(line)}
-		for row, line in zip(sale.items, lines.values(), strict=True)
+		for row, line in zip(sale.items, sale.item_lines, strict=True)
 	]
 	sales_order = {
 		**common,
@@ -141,7 +178,7 @@ def _sales_order(order, lines: Mapping[str, Line], sale: _Sale, common: dict, pa
 		"items": items + [{**row, "delivery_date": date} for row in sale.shipping_items],
 		"docstatus": 2 if order.get("cancelledAt") and not paid else 1,
 	}
-	_check_totals(order, sales_order, ctx, label)
+	_check_totals(order, sales_order, sale, ctx, label)
 	return sales_order
 
 
@@ -187,8 +224,8 @@ def _remarks(order: Mapping[str, Any]) -> str:
 	return "; ".join(parts)
 
 
-def _check_totals(order: Mapping[str, Any], doc: dict, ctx: ShopifyContext, label: str) -> None:
-	ours, theirs = erpnext_totals(doc, ctx), shopify_totals(order)
+def _check_totals(order: Mapping[str, Any], doc: dict, sale: _Sale, ctx: ShopifyContext, label: str) -> None:
+	ours, theirs = sale.included_totals or erpnext_totals(doc, ctx), shopify_totals(order)
 	if ours != theirs:
 		differences = ", ".join(
 			f"{name} {getattr(ours, name)} instead of {getattr(theirs, name)}"
