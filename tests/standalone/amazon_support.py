@@ -94,6 +94,7 @@ def context(**overrides) -> AmazonContext:
 		"company_currency": "USD",
 		"customers": {"Amazon.com": "Amazon.com Customer", "Amazon.ca": "Amazon.ca Customer"},
 		"warehouses": {"AFN": "Amazon FBA - KTC", "MFN": "Stores - KTC"},
+		"fba_warehouses": {US: "Amazon FBA - KTC", CA: "Amazon FBA CA - KTC"},
 		"charge_accounts": {
 			"ShippingPrice": "Shipping Income - KTC",
 			"ShippingDiscount": "Amazon Promotions - KTC",

@@ -8,7 +8,7 @@ import pytest
 from kraal_connect.connectors.amazon import mapping
 from kraal_connect.engine.errors import MissingMappingError, RecordError
 from kraal_connect.engine.records import Ref
-from tests.standalone.amazon_support import FIXTURES, US, context
+from tests.standalone.amazon_support import CA, FIXTURES, US, context
 
 ORDERS = {
 	o["AmazonOrderId"]: o
@@ -201,13 +201,21 @@ def test_an_asin_amazon_no_longer_knows_keeps_the_listing_title():
 	)
 
 
-INVENTORY = json.loads((FIXTURES / "inventory" / f"{US}.json").read_text())["payload"]["inventorySummaries"]
+def inventory(marketplace_id: str) -> list[dict]:
+	"""A marketplace's summaries as the stream hands them to the mapper: with their marketplaceId."""
+	summaries = json.loads((FIXTURES / "inventory" / f"{marketplace_id}.json").read_text())["payload"]
+	return [{**s, "marketplaceId": marketplace_id} for s in summaries["inventorySummaries"]]
 
 
-def test_fba_stock_is_what_is_in_the_fulfilment_centres_not_what_is_inbound():
+INVENTORY = inventory(US)
+FBA, FBA_CA = "Amazon FBA - KTC", "Amazon FBA CA - KTC"
+
+
+def test_fba_stock_on_hand_is_fulfillable_and_reserved_not_inbound_damaged_or_missing():
 	mug, tote, hat = INVENTORY
-	# 210 in total, of which 48 shipped to Amazon and 12 being received.
-	assert [mapping.on_hand_quantity(s) for s in (mug, tote, hat)] == [150, 37, 0]
+	# The mug: 210 in all: 140 fulfillable, 6 reserved (4 for customers' orders, 2 between fulfilment
+	# centres), 1 being researched, 3 damaged, and 60 inbound (48 shipped, 12 being received).
+	assert [mapping.on_hand_quantity(s) for s in (mug, tote, hat)] == [146, 37, 0]
 	counted = reconciliation(mug, context())
 	assert (counted["doctype"], counted["purpose"], counted["docstatus"]) == (
 		"Stock Reconciliation",
@@ -218,25 +226,65 @@ def test_fba_stock_is_what_is_in_the_fulfilment_centres_not_what_is_inbound():
 		{
 			"item_code": "KR-MUG-001",
 			"warehouse": "Amazon FBA - KTC",
-			"qty": 150,
+			"qty": 146,
 			"allow_zero_valuation_rate": 1,
 		}
 	]
 
 
+def test_each_marketplaces_fba_stock_goes_to_its_own_warehouse():
+	mug_ca, tote_ca = inventory(CA)
+	assert [mapping.on_hand_quantity(s) for s in (mug_ca, tote_ca)] == [32, 9]
+	held = {FBA: {"KR-MUG-001": 146}}
+	assert reconciliation(INVENTORY[0], context(fba_stock=held)) is None
+	counted = reconciliation(mug_ca, context(fba_stock=held))
+	assert counted["items"][0] | {"qty": 0} == {
+		"item_code": "KR-MUG-001",
+		"warehouse": FBA_CA,
+		"qty": 0,
+		"allow_zero_valuation_rate": 1,
+	}
+	assert counted["items"][0]["qty"] == 32
+	with pytest.raises(MissingMappingError) as raised:
+		reconciliation(mug_ca, context(fba_warehouses={US: FBA}))
+	assert (raised.value.mapping_type, raised.value.key) == (mapping.FBA_MARKETPLACE, CA)
+
+
+def test_marketplaces_sharing_a_warehouse_are_one_pool_read_once():
+	de, fr, it, uk = "A1PA6795UKMFR9", "A13V1IB3VIYZZH", "APJ6JRA9NG5V4", "A1F83G8C2ARO7P"
+	assert {de, fr, it} <= mapping.PAN_EUROPEAN and uk not in mapping.PAN_EUROPEAN
+	warehouses = {de: "FBA EU", fr: "FBA EU", it: "FBA EU", uk: "FBA UK"}
+	assert mapping.fba_networks([de, fr, uk, it], warehouses) == [de, uk]
+	assert mapping.fba_networks([US, CA], {US: FBA, CA: FBA_CA}) == [US, CA]
+	# Unmapped, it is read all the same: its counts then name the mapping they wait for.
+	assert mapping.fba_networks([US, CA], {US: FBA}) == [US, CA]
+
+
+def test_an_afn_order_reserves_its_marketplaces_fba_stock():
+	ca_order = order("702-5550101-0020001")
+	assert ca_order["FulfillmentChannel"] == "AFN"
+	so = booked(mapping.order_documents(ca_order, context()))[0].doc
+	assert so["set_warehouse"] == FBA_CA
+	assert (
+		booked(mapping.order_documents(order("111-4827361-0012001"), context()))[0].doc["set_warehouse"]
+		== FBA
+	)
+
+
 def test_a_count_the_warehouse_already_holds_books_nothing():
 	mug, _, hat = INVENTORY
-	assert reconciliation(mug, context(fba_stock={"KR-MUG-001": 150})) is None
-	assert reconciliation(mug, context(fba_stock={"KR-MUG-001": 149}))["items"][0]["qty"] == 150
+	assert reconciliation(mug, context(fba_stock={FBA: {"KR-MUG-001": 146}})) is None
+	assert reconciliation(mug, context(fba_stock={FBA: {"KR-MUG-001": 149}}))["items"][0]["qty"] == 146
+	assert reconciliation(mug, context(fba_stock={FBA_CA: {"KR-MUG-001": 146}}))["items"][0]["qty"] == 146
 	assert reconciliation(hat, context()) is None  # none at Amazon, none in the warehouse
-	assert reconciliation(hat, context(fba_stock={"KR-HAT-004": 2}))["items"][0]["qty"] == 0
+	assert reconciliation(hat, context(fba_stock={FBA: {"KR-HAT-004": 2}}))["items"][0]["qty"] == 0
 
 
 def test_each_count_that_changes_the_warehouse_is_a_reconciliation_of_its_own():
 	mug = INVENTORY[0]
 	first = mapping.stock_reconciliation(mug, context())[-1]
 	recounted = dict(mug, lastUpdatedTime="2026-11-21T08:00:00Z")
-	later = mapping.stock_reconciliation(recounted, context(fba_stock={"KR-MUG-001": 148}))[-1]
+	later = mapping.stock_reconciliation(recounted, context(fba_stock={FBA: {"KR-MUG-001": 148}}))[-1]
 	assert first.key == "2026-11-19T18:20:11Z from 0"
 	assert later.key == "2026-11-21T08:00:00Z from 148"
 

@@ -16,6 +16,7 @@ from kraal_connect.engine.records import Ref
 from kraal_connect.engine.stats import RunStats
 from kraal_connect.engine.sync import sync_streams
 from tests.standalone.amazon_support import (
+	CA,
 	FEE_ACCOUNTS,
 	FIXTURES,
 	MARKETPLACES,
@@ -204,10 +205,10 @@ def test_fba_inventory_reconciles_and_listings_from_inventory_and_orders_become_
 	amazon_emulator.inventory_page_size = 2
 	caller = caller_for(amazon_emulator)
 	store, seen = MemoryStore(), []
-	ctx = context(fba_stock={"KR-TOTE-002": 37})
+	ctx = context(fba_stock={"Amazon FBA - KTC": {"KR-TOTE-002": 37}})
 	stats = run(
 		[
-			recording(fba_inventory_stream(amazon_api, US), seen),
+			recording(fba_inventory_stream(amazon_api, [US]), seen),
 			recording(orders_stream(amazon_api, caller, MARKETPLACES, START), seen),
 		],
 		store,
@@ -218,11 +219,11 @@ def test_fba_inventory_reconciles_and_listings_from_inventory_and_orders_become_
 		sku: doc for (kind, sku), doc in store.docs.items() if kind.startswith(f"{mapping.FBA_INVENTORY}:")
 	}
 	assert {sku: doc["items"] for sku, doc in reconciled.items()} == {
-		"KR-MUG-001": [
+		f"{US}:KR-MUG-001": [
 			{
 				"item_code": "KR-MUG-001",
 				"warehouse": "Amazon FBA - KTC",
-				"qty": 150,
+				"qty": 146,
 				"allow_zero_valuation_rate": 1,
 			}
 		]
@@ -252,3 +253,25 @@ def test_fba_inventory_reconciles_and_listings_from_inventory_and_orders_become_
 	catalog_calls = [r for r in amazon_emulator.requests if r["path"].startswith("/catalog/")]
 	assert len(catalog_calls) == 6
 	assert caller.sleep.slept[-2:] == [0.5, 0.5]
+
+
+def test_fba_inventory_of_each_marketplace_is_read_with_its_marketplace_and_kept_apart(
+	amazon_api, amazon_emulator
+):
+	amazon_emulator.inventory_page_size = 2
+	caller = caller_for(amazon_emulator)
+	store = MemoryStore()
+	run([fba_inventory_stream(amazon_api, [US, CA])], store, caller, context())
+	counted = {
+		sku: (doc["items"][0]["warehouse"], doc["items"][0]["qty"])
+		for (kind, sku), doc in store.docs.items()
+		if kind.startswith(f"{mapping.FBA_INVENTORY}:")
+	}
+	# Each marketplace's own counts (the emulator answers each granularityId from its own file).
+	assert counted == {
+		f"{US}:KR-MUG-001": ("Amazon FBA - KTC", 146),
+		f"{US}:KR-TOTE-002": ("Amazon FBA - KTC", 37),
+		f"{CA}:KR-MUG-001": ("Amazon FBA CA - KTC", 32),
+		f"{CA}:KR-TOTE-002": ("Amazon FBA CA - KTC", 9),
+	}
+	assert store.cursors[mapping.FBA_INVENTORY] is None

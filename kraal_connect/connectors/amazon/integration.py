@@ -53,6 +53,7 @@ class AmazonConnector(Connector):
 		mapping.MARKETPLACE: "Customer",
 		mapping.FULFILMENT: "Warehouse",
 		mapping.CLEARING: "Account",
+		mapping.FBA_MARKETPLACE: "Warehouse",
 	}
 	dated_entities = {mapping.ORDERS: "orders"}
 	record_types = sources.RECORD_TYPES
@@ -135,6 +136,7 @@ class AmazonConnector(Connector):
 				self._fba_warehouse()
 		except Exception as exc:
 			stats.fail(FULFILMENT_NETWORKS, "AFN", f"Amazon fulfilment warehouse: {exc}")
+		self._fba_marketplace_warehouses(participating, stats)
 
 		mapped = self._mapped()
 		customers = mapped[mapping.MARKETPLACE]
@@ -154,7 +156,7 @@ class AmazonConnector(Connector):
 			},
 			fields=["name", "account_type", "account_currency"],
 		)
-		afn_warehouse = mapped[mapping.FULFILMENT].get("AFN")
+		fba_warehouses = mapped[mapping.FBA_MARKETPLACE]
 		return mapping.AmazonContext(
 			company=company,
 			company_currency=company_currency,
@@ -174,14 +176,18 @@ class AmazonConnector(Connector):
 			),
 			stock_uom=_stock_uom(),
 			default_valuation_rate=flt(self.integration.get("default_valuation_rate")),
-			fba_stock=dict(
-				frappe.get_all(
-					"Bin",
-					filters={"warehouse": afn_warehouse or ""},
-					fields=["item_code", "actual_qty"],
-					as_list=True,
+			fba_warehouses=fba_warehouses,
+			fba_stock={
+				warehouse: dict(
+					frappe.get_all(
+						"Bin",
+						filters={"warehouse": warehouse},
+						fields=["item_code", "actual_qty"],
+						as_list=True,
+					)
 				)
-			),
+				for warehouse in set(fba_warehouses.values())
+			},
 		)
 
 	def _mapped(self) -> dict[str, dict[str, str]]:
@@ -282,15 +288,63 @@ class AmazonConnector(Connector):
 		row = self._mapping_row(mapping.FULFILMENT, "AFN", mapping.FULFILMENT_NAMES["AFN"])
 		if row.target_name:
 			return
+		row.target_name = self._warehouse(FBA_WAREHOUSE, "AFN")
+		row.save(ignore_permissions=True)
+
+	def _fba_marketplace_warehouses(self, participating: dict, stats: RunStats) -> None:
+		"""Each marketplace's FBA stock is kept in the warehouse mapped to it (key type Amazon FBA
+		Marketplace); unmapped, the home marketplace's is the AFN warehouse, a Pan-European one shares
+		the first Pan-European marketplace's (one pool of stock), any other gets "Amazon FBA <country>"."""
+		chosen: dict[str, str] = {}
+		for index, marketplace_id in enumerate(self.marketplace_ids):
+			marketplace = participating[marketplace_id]
+			try:
+				with writer.isolated():
+					row = self._mapping_row(mapping.FBA_MARKETPLACE, marketplace_id, marketplace["name"])
+					if not row.target_name:
+						pooled = marketplace_id in mapping.PAN_EUROPEAN and next(
+							(w for m, w in chosen.items() if m in mapping.PAN_EUROPEAN), None
+						)
+						if index == 0 or pooled:
+							row.target_name = pooled or frappe.db.get_value(
+								MAPPING,
+								{
+									"integration": self.integration.name,
+									"key_type": mapping.FULFILMENT,
+									"external_key": "AFN",
+								},
+								"target_name",
+							)
+						else:
+							region = (
+								"EU"
+								if marketplace_id in mapping.PAN_EUROPEAN
+								else marketplace.get("countryCode")
+							)
+							row.target_name = self._warehouse(
+								f"{FBA_WAREHOUSE} {region}", f"AFN {marketplace_id}"
+							)
+						row.save(ignore_permissions=True)
+					chosen[marketplace_id] = row.target_name
+			except Exception as exc:
+				stats.fail(
+					FULFILMENT_NETWORKS,
+					marketplace_id,
+					f"Amazon FBA warehouse of {marketplace['name']}: {exc}",
+				)
+
+	def _warehouse(self, name: str, network: str) -> str:
+		"""The company's warehouse of this name, else one made for the fulfilment network."""
 		company = self.integration.company
-		row.target_name = frappe.db.get_value(
-			"Warehouse", {"warehouse_name": FBA_WAREHOUSE, "company": company}
-		) or self._create(
+		existing = frappe.db.get_value("Warehouse", {"warehouse_name": name, "company": company})
+		if existing:
+			return existing
+		created = self._create(
 			FULFILMENT_NETWORKS,
-			"AFN",
+			network,
 			{
 				"doctype": "Warehouse",
-				"warehouse_name": FBA_WAREHOUSE,
+				"warehouse_name": name,
 				"company": company,
 				"parent_warehouse": frappe.db.get_value(
 					"Warehouse", {"company": company, "is_group": 1, "parent_warehouse": ("is", "not set")}
@@ -299,7 +353,7 @@ class AmazonConnector(Connector):
 		)
 		# ERPNext keeps each company's warehouse -> account map for the process; it lacks this one.
 		frappe.flags.pop("warehouse_account_map", None)
-		row.save(ignore_permissions=True)
+		return created
 
 	def _create(self, external_type: str, external_id: str, doc: dict) -> str:
 		"""A document prepare() needs, linked to the integration like the ones its streams write."""
@@ -310,8 +364,9 @@ class AmazonConnector(Connector):
 	def streams(self) -> list[Stream]:
 		api, marketplace_ids = self.api, self.marketplace_ids
 		home = marketplace_ids[0]
+		networks = mapping.fba_networks(marketplace_ids, self._mapped()[mapping.FBA_MARKETPLACE])
 		return [
-			self._collecting_listings(fba_inventory_stream(api, home)),
+			self._collecting_listings(fba_inventory_stream(api, networks)),
 			self._collecting_listings(
 				orders_stream(
 					api,

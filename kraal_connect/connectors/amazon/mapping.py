@@ -1,6 +1,6 @@
 """Amazon records -> ERPNext document dicts. Pure: everything from the site comes in the context."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -25,6 +25,21 @@ ORDER_CHARGE = "Amazon Order Charge"  # order item money field (see CHARGES) -> 
 MARKETPLACE = "Amazon Marketplace"  # marketplace name ("Amazon.com") -> Customer
 FULFILMENT = "Amazon Fulfilment Network"  # "AFN" (Amazon) or "MFN" (merchant) -> Warehouse
 CLEARING = "Amazon Settlement Currency"  # settlement currency -> Amazon clearing or bank Account
+FBA_MARKETPLACE = "Amazon FBA Marketplace"  # marketplace id -> Warehouse of its fulfilment network's stock
+# Pan-European FBA: one pool of stock serves these marketplaces (not the UK, Turkey or the Gulf), and
+# getInventorySummaries answers each of them with the whole pool. They share one warehouse by default.
+PAN_EUROPEAN = frozenset(
+	{
+		"A1PA6795UKMFR9",  # Germany
+		"A13V1IB3VIYZZH",  # France
+		"APJ6JRA9NG5V4",  # Italy
+		"A1RKKUPIHCS9HS",  # Spain
+		"A1805IZSGTT6HS",  # Netherlands
+		"A2NODRKZP88ZB9",  # Sweden
+		"A1C3SOZRARQ6R3",  # Poland
+		"AMEN7PMS3EDWL",  # Belgium
+	}
+)
 
 
 @dataclass(frozen=True)
@@ -52,9 +67,12 @@ class AmazonContext:
 	exchange_rate: Callable[[str, str], Decimal | float | None] | None = None
 	item_group: str = "Products"
 	stock_uom: str = "Nos"
-	# Seller SKU -> quantity the AFN warehouse holds now (absent: none), so an unchanged count books
+	# Marketplace id -> the Warehouse its fulfilment network's FBA stock is kept in; an AFN order of the
+	# marketplace reserves its stock there.
+	fba_warehouses: Mapping[str, str] = field(default_factory=dict)
+	# Warehouse -> seller SKU -> quantity it holds now (absent: none), so an unchanged count books
 	# nothing: ERPNext refuses a Stock Reconciliation that changes nothing.
-	fba_stock: Mapping[str, float] = field(default_factory=dict)
+	fba_stock: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 	# What a listing's stock is valued at where ERPNext has no valuation (Kraal Integration's Default
 	# Valuation Rate; Amazon gives no cost); zero: at nothing.
 	default_valuation_rate: float = 0.0
@@ -466,7 +484,9 @@ def _order_parts(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 	channel = required(order, "SalesChannel", label)
 	customer = ctx.customers.get(channel) or missing_mapping(MARKETPLACE, channel, label)
 	network = required(order, "FulfillmentChannel", label)
-	warehouse = ctx.warehouses.get(network) or missing_mapping(FULFILMENT, network, label)
+	warehouse = (network == "AFN" and ctx.fba_warehouses.get(order.get("MarketplaceId") or "")) or (
+		ctx.warehouses.get(network) or missing_mapping(FULFILMENT, network, label)
+	)
 	items = order.get("OrderItems") or []
 	if not items:
 		raise RecordError(f"{label}: field 'OrderItems' is missing")
@@ -679,21 +699,41 @@ def item(record: Mapping[str, Any], ctx: AmazonContext) -> dict:
 	}
 
 
-INBOUND = ("inboundWorkingQuantity", "inboundShippedQuantity", "inboundReceivingQuantity")
-
-
 def on_hand_quantity(summary: Mapping[str, Any]) -> int:
-	"""Units in Amazon's fulfilment centres: totalQuantity less what is still on its way in."""
+	"""The units of a listing ERPNext holds in the fulfilment network's warehouse: fulfillable (sellable
+	now) plus reserved (sold and awaiting shipment, moving between fulfilment centres, or being
+	processed). Not inbound (working, shipped, receiving): on its way, not yet Amazon's to count. Not
+	unfulfillable (damaged or expired, waiting for removal or disposal) nor researching (misplaced;
+	Amazon finds it, and it is fulfillable again, or reimburses it in a settlement): not stock that
+	sells."""
 	label = f"FBA inventory {summary.get('sellerSku') or '(no sellerSku)'}"
 	details = summary.get("inventoryDetails")
 	if not isinstance(details, Mapping):
 		raise RecordError(
 			f"{label}: field 'inventoryDetails' is missing (getInventorySummaries needs details=true)"
 		)
-	quantities = [summary.get("totalQuantity"), *(details.get(k, 0) for k in INBOUND)]
+	quantities = [
+		details.get("fulfillableQuantity", 0),
+		(details.get("reservedQuantity") or {}).get("totalReservedQuantity", 0),
+	]
 	if not all(isinstance(q, int) and not isinstance(q, bool) for q in quantities):
 		raise RecordError(f"{label}: quantities are not whole numbers: {quantities!r}")
-	return quantities[0] - sum(quantities[1:])
+	return sum(quantities)
+
+
+def fba_networks(marketplace_ids: Sequence[str], warehouses: Mapping[str, str]) -> list[str]:
+	"""The marketplaces whose FBA inventory is read: the first of those mapped to each warehouse.
+	Marketplaces that share a warehouse share one pool of stock (Pan-European FBA), which Amazon reports
+	whole for each of them: read once, it is counted once. A marketplace with no warehouse is read too,
+	so its count fails naming the mapping it needs."""
+	seen, result = set(), []
+	for marketplace_id in marketplace_ids:
+		warehouse = warehouses.get(marketplace_id)
+		if warehouse and warehouse in seen:
+			continue
+		seen.add(warehouse)
+		result.append(marketplace_id)
+	return result
 
 
 def _listed_item(sku: str, asin: str, title: str, ctx: AmazonContext) -> Target:
@@ -711,7 +751,8 @@ def _listed_items(order: Mapping[str, Any], ctx: AmazonContext) -> list[Target]:
 
 
 def stock_reconciliation(summary: Mapping[str, Any], ctx: AmazonContext) -> list[Target] | None:
-	"""A Stock Reconciliation setting the AFN warehouse to Amazon's count; None when it already holds it.
+	"""A Stock Reconciliation setting the warehouse of the summary's marketplace (the stream adds its
+	marketplaceId) to Amazon's on-hand count; None when it already holds it.
 
 	Each count that changes the warehouse is a document of its own (its key: when Amazon counted, and
 	what the warehouse held), so a later count adds a reconciliation instead of amending the earlier
@@ -720,11 +761,14 @@ def stock_reconciliation(summary: Mapping[str, Any], ctx: AmazonContext) -> list
 	"""
 	label = f"FBA inventory {summary.get('sellerSku') or '(no sellerSku)'}"
 	sku = required(summary, "sellerSku", label)
+	marketplace_id = required(summary, "marketplaceId", label)
+	warehouse = ctx.fba_warehouses.get(marketplace_id) or missing_mapping(
+		FBA_MARKETPLACE, marketplace_id, label
+	)
 	quantity = on_hand_quantity(summary)
-	held = ctx.fba_stock.get(sku, 0)
+	held = ctx.fba_stock.get(warehouse, {}).get(sku, 0)
 	if held == quantity:
 		return None
-	warehouse = ctx.warehouses.get("AFN") or missing_mapping(FULFILMENT, "AFN", label)
 	reconciliation = {
 		"doctype": "Stock Reconciliation",
 		"docstatus": 1,

@@ -189,15 +189,31 @@ def catalog_items_stream(
 	return Stream(entity=mapping.CATALOG_ITEMS, fetch=fetch, map=mapping.item)
 
 
-def fba_inventory_stream(api: AmazonApi, marketplace_id: str) -> Stream:
-	"""FBA inventory summaries of one marketplace, one Change a seller SKU.
+def fba_inventory_stream(api: AmazonApi, marketplace_ids: Sequence[str]) -> Stream:
+	"""FBA inventory summaries of each of these marketplaces (one per fulfilment network: see
+	mapping.fba_networks), one Change a seller SKU and marketplace, the summary with its marketplaceId.
 
-	Cursor: Amazon's nextToken; None after the last page, so each run reconciles every SKU again.
+	Cursor: {"marketplace": index, "nextToken"} while paging; None after the last page of the last
+	marketplace, so each run reconciles every SKU again.
 	"""
 
 	def fetch(cursor: str | None) -> Page:
-		summaries, next_token = api.inventory_summaries(marketplace_id, cursor)
-		changes = [Change(str(s.get("sellerSku") or ""), s) for s in summaries]
-		return Page(changes, next_token, has_more=bool(next_token))
+		state = json.loads(cursor) if cursor else {"marketplace": 0}
+		index = state["marketplace"]
+		if index >= len(marketplace_ids):  # the marketplaces changed since the cursor was kept
+			return Page([], None)
+		marketplace_id = marketplace_ids[index]
+		summaries, next_token = api.inventory_summaries(marketplace_id, state.get("nextToken"))
+		changes = [
+			Change(f"{marketplace_id}:{s.get('sellerSku') or ''}", {**s, "marketplaceId": marketplace_id})
+			for s in summaries
+		]
+		if next_token:
+			following = {"marketplace": index, "nextToken": next_token}
+		elif index + 1 < len(marketplace_ids):
+			following = {"marketplace": index + 1}
+		else:
+			return Page(changes, None)
+		return Page(changes, json.dumps(following), has_more=True)
 
 	return Stream(entity=mapping.FBA_INVENTORY, fetch=fetch, map=mapping.stock_reconciliation)
