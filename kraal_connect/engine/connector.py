@@ -30,6 +30,12 @@ class Connector:
 	# Entities whose single record the vendor returns by its id (fetch_one): a failed record of these
 	# is read fresh when tried again; others are tried again from the record as it was received.
 	fetches_one: frozenset[str] = frozenset()
+	# Entities whose Journal Entries are deposits into the bank (payouts, settlements), each with the
+	# Kraal Account Mapping key type of the account its deposit line books to; and whether the
+	# connector is a bank feed: after a run of either, engine/deposits matches the company's bank
+	# transactions to the deposits.
+	deposit_entities: dict[str, str] = {}
+	bank_feed: bool = False
 
 	def __init__(self, integration, caller: ApiCaller | None = None):
 		# Checked here too, not only when the form is saved: a value written past validation (a

@@ -19,6 +19,8 @@ ACCOUNTS = "account"
 class PlaidConnector(Connector):
 	vendor = "Plaid"
 	entities = (TRANSACTIONS,)
+	# Its bank transactions are matched to payouts and settlements after each run (engine/deposits).
+	bank_feed = True
 	# The only hosts its API Base URL may name (engine/endpoints.py).
 	api_hosts = ("sandbox.plaid.com", "development.plaid.com", "production.plaid.com")
 	mapping_targets = {mapping.PLAID_ACCOUNT: "Bank Account"}
