@@ -38,6 +38,8 @@ class AmazonConnector(Connector):
 	vendor = "Amazon"
 	# Inventory and orders first: the catalog describes the listings they met in this run.
 	entities = (mapping.FBA_INVENTORY, mapping.ORDERS, mapping.CATALOG_ITEMS, mapping.SETTLEMENTS)
+	# A settlement's Journal Entry deposits it on its currency's account (engine/deposits).
+	deposit_entities = {mapping.SETTLEMENTS: mapping.CLEARING}
 	# The only hosts its API Base URL may name (engine/endpoints.py).
 	api_hosts = (
 		"sellingpartnerapi-na.amazon.com",

@@ -71,7 +71,7 @@ class ShopifyConnector(Connector):
 		PAYOUT_TYPE: "Account",
 	}
 	# Payouts are booked as deposits into the bank (engine/deposits matches them to bank transactions).
-	deposit_entities = (PAYOUTS,)
+	deposit_entities = {PAYOUTS: PAYOUT_BANK}
 	pushes = ("Stock Ledger Entry",)
 	push_channels = (INVENTORY_PUSH,)
 	dated_entities = {ORDERS: "orders"}
