@@ -178,6 +178,8 @@ class AmazonConnector(Connector):
 			),
 			stock_uom=_stock_uom(),
 			default_valuation_rate=flt(self.integration.get("default_valuation_rate")),
+			round_off_account=frappe.get_cached_value("Company", company, "round_off_account"),
+			rounding_method=frappe.get_system_settings("rounding_method") or mapping.selling_totals.LEGACY,
 			fba_warehouses=fba_warehouses,
 			fba_stock={
 				warehouse: dict(

@@ -7,6 +7,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from kraal_connect.connectors.fields import CENT, iso_date, required
+from kraal_connect.engine import selling_totals
 from kraal_connect.engine.errors import RecordError
 from kraal_connect.engine.missing_mappings import missing_mapping
 from kraal_connect.engine.records import Ref, Target, content_hash
@@ -76,6 +77,10 @@ class AmazonContext:
 	# What a listing's stock is valued at where ERPNext has no valuation (Kraal Integration's Default
 	# Valuation Rate; Amazon gives no cost); zero: at nothing.
 	default_valuation_rate: float = 0.0
+	# The company's Round Off account and the site's rounding method (System Settings): VAT-inclusive
+	# and foreign-currency orders are booked so that nothing is left to round off (engine/selling_totals).
+	round_off_account: str | None = None
+	rounding_method: str = selling_totals.LEGACY
 
 
 def _decimal(raw: Any) -> Decimal | None:
@@ -449,6 +454,67 @@ CHARGES = (
 )
 
 
+# Marketplaces whose prices include VAT (or GST): ItemPrice, ShippingPrice and GiftWrapPrice hold the
+# tax their *Tax fields state, and promotions the tax of their *DiscountTax fields.
+VAT_INCLUDED = PAN_EUROPEAN | {
+	"A1F83G8C2ARO7P",  # United Kingdom
+	"A33AVAJ2PDY3EV",  # Turkey
+	"A2VIGQ35RCS4UG",  # United Arab Emirates
+	"A17E79C6D8DWNP",  # Saudi Arabia
+	"ARBP9OOSHTCHU",  # Egypt
+	"A21TJRUUN4KGV",  # India
+	"A1VC38T7YXB528",  # Japan
+	"A39IBJ37TRP1C6",  # Australia
+	"A19VAU5U5O7RUS",  # Singapore
+}
+# In those marketplaces, the tax inside each charge (taken out to book the charge's net) by charge key.
+INCLUDED_TAXES = {
+	"ShippingPrice": (("ShippingTax", 1),),
+	"ShippingDiscount": (("ShippingDiscountTax", -1),),
+	"PromotionDiscount": (("PromotionDiscountTax", -1),),
+	"GiftWrapPrice": (("GiftWrapTax", 1),),
+	# The items' tax is ERPNext's tax included in their rate (its row made by _included_item_tax); what
+	# stays is the tax a promotion gave back.
+	"ItemTax": (("ItemTax", 1),),
+}
+RATE_STEP = Decimal("0.1")  # VAT rates are whole tenths of a percent (5.5 %, 7.7 %, 19 %)
+
+
+def _included_item_tax(
+	lines: list[dict], prices: list[tuple[str, Decimal, Decimal]], ctx: AmazonContext, label: str
+) -> list[dict]:
+	"""The items' tax as ERPNext's tax included in their rate, to Amazon's ItemTax to the cent. Amazon
+	states the tax, not the rate: the rate is the order's tax over its net, to a tenth of a percent, and
+	every item must have been taxed at it."""
+	tax = sum((t for _, _, t in prices), Decimal(0))
+	if not tax:
+		return []
+	gross = sum((p for _, p, _ in prices), Decimal(0))
+	rate = (tax * 100 / (gross - tax)).quantize(RATE_STEP)
+	for item_label, price, item_tax in prices:
+		expected = (price * rate / (100 + rate)).quantize(CENT)
+		if abs(expected - item_tax) > CENT:
+			raise RecordError(
+				f"{item_label}: ItemTax {item_tax} is not {rate.normalize()}% of the price like the order's "
+				"other items; one order's items at several VAT rates are not supported yet"
+			)
+	if not ctx.round_off_account:
+		raise RecordError(f"{label}: the company has no Round Off account (Company settings)")
+	account = ctx.charge_accounts.get("ItemTax") or missing_mapping(ORDER_CHARGE, "ItemTax", label)
+	try:
+		return selling_totals.inclusive_taxes(
+			[ln["rate"] * ln["qty"] for ln in lines],
+			{account: tax},
+			{account: rate},
+			{account: f"VAT {rate.normalize()}% (included)"},
+			ctx.round_off_account,
+			"Amazon",
+			ctx.rounding_method,
+		)
+	except ValueError as exc:
+		raise RecordError(f"{label}: {exc}") from None
+
+
 def _order_label(order: Mapping[str, Any]) -> str:
 	return f"Amazon order {order.get('AmazonOrderId') or '(no AmazonOrderId)'}"
 
@@ -495,7 +561,8 @@ def _order_parts(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 	if not currency:
 		raise RecordError(f"{label}: field 'OrderTotal' is missing")
 
-	lines, charges, promotions = [], {}, []
+	included = (order.get("MarketplaceId") or "") in VAT_INCLUDED
+	lines, charges, promotions, prices = [], {}, [], []
 	for item in items:
 		item_label = f"{label} item {item.get('OrderItemId') or '(no OrderItemId)'}"
 		sku = required(item, "SellerSKU", item_label)
@@ -520,10 +587,16 @@ def _order_parts(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 			)
 		for key, _, parts in CHARGES:
 			amount = sum((sign * _money(item, f, item_label, currency) for f, sign in parts), Decimal(0))
+			if included:  # the price already holds its tax: the charge's net, the tax its own row
+				amount -= sum(
+					(sign * _money(item, f, item_label, currency) for f, sign in INCLUDED_TAXES.get(key, ())),
+					Decimal(0),
+				)
 			charges[key] = charges.get(key, Decimal(0)) + amount
 		promotions += [p for p in item.get("PromotionIds") or [] if p not in promotions]
+		prices.append((item_label, price, _money(item, "ItemTax", item_label, currency)))
 
-	taxes = []
+	taxes = _included_item_tax(lines, prices, ctx, label) if included else []
 	for key, description, _ in CHARGES:
 		amount = charges[key]
 		if not amount:
@@ -540,6 +613,7 @@ def _order_parts(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 			}
 		)
 
+	# With the tax in the prices, charges hold what is not: the rounding rows add up to nothing.
 	booked = sum((ln["rate"] * ln["qty"] for ln in lines), Decimal(0)) + sum(charges.values())
 	if order_total:
 		expected = _money(order, "OrderTotal", label, currency)
@@ -550,6 +624,7 @@ def _order_parts(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 			)
 	purchased = iso_date(order, "PurchaseDate", label)
 	return {
+		"conversion": _conversion_rate(lines, taxes, currency, purchased, ctx),
 		"order_id": order_id,
 		"customer": customer,
 		"currency": currency,
@@ -560,6 +635,33 @@ def _order_parts(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 		"lines": lines,
 		"taxes": taxes,
 	}
+
+
+def _conversion_rate(
+	lines: list[dict], taxes: list[dict], currency: str, day: str, ctx: AmazonContext
+) -> dict:
+	"""An order in another currency than the company's: the rate of its day, moved within its last
+	digits where that lets the converted rows and taxes add up to the converted total, so nothing goes
+	to Round Off (engine/selling_totals). Empty where the site has no rate: ERPNext asks for one."""
+	if currency == ctx.company_currency or not ctx.exchange_rate:
+		return {}
+	market = ctx.exchange_rate(currency, day)
+	if not market:
+		return {}
+	result = selling_totals.booked(
+		[float(ln["rate"] * ln["qty"]) for ln in lines],
+		[t["rate"] for t in taxes if t.get("included_in_print_rate")],
+		[t["tax_amount"] for t in taxes if not t.get("included_in_print_rate")],
+		method=ctx.rounding_method,
+	)
+	parts = list(result.nets) + [
+		amount
+		for amount, row in zip(result.taxes, taxes, strict=True)
+		if row["account_head"] != ctx.round_off_account
+	]
+	converted = selling_totals.frappe_round(result.grand_total * float(market), 2, ctx.rounding_method)
+	rate, _ = selling_totals.conversion_rate(parts, result.grand_total, converted, ctx.rounding_method)
+	return {"conversion_rate": rate}
 
 
 def _delivery_date(order: Mapping[str, Any], purchased: str) -> str:
@@ -586,6 +688,7 @@ def sales_order(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 		"po_no": parts["order_id"],
 		"po_date": parts["purchased"],
 		"currency": parts["currency"],
+		**parts["conversion"],
 		"ignore_pricing_rule": 1,
 		# Amazon charges to the cent: no rounding adjustment on the total.
 		"disable_rounded_total": 1,
@@ -629,6 +732,7 @@ def sales_invoice(order: Mapping[str, Any], ctx: AmazonContext) -> dict:
 		"po_no": parts["order_id"],
 		"po_date": parts["purchased"],
 		"currency": parts["currency"],
+		**parts["conversion"],
 		"ignore_pricing_rule": 1,
 		# Amazon charges to the cent: no rounding adjustment on the total.
 		"disable_rounded_total": 1,
