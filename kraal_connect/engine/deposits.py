@@ -277,6 +277,15 @@ def _suggestions(company: str, deposits: list[Deposit]) -> list[dict]:
 
 
 @frappe.whitelist(methods=["POST"])
+def match_now(company: str) -> dict:
+	"""Match the company's deposits now, as a run would (a Bank Transaction entered by hand, say)."""
+	frappe.has_permission("Bank Transaction", "write", throw=True)
+	_check_company(company)
+	reconciled, suggested = match_company(company)
+	return {"reconciled": reconciled, "suggestions": suggested}
+
+
+@frappe.whitelist(methods=["POST"])
 def accept_suggestion(bank_transaction: str, journal_entry: str) -> str:
 	"""Reconcile a bank transaction with the payout or settlement a person chose among its suggestions."""
 	frappe.has_permission("Bank Transaction", "write", doc=bank_transaction, throw=True)

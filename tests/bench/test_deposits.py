@@ -289,3 +289,21 @@ def test_what_the_bank_has_not_shown_is_listed_and_a_chosen_suggestion_reconcile
 		second
 	]
 	assert deposits.deposit_suggestions(COMPANY) == []
+
+	# A deposit a person enters by hand is matched too: the last payout is unique now.
+	by_hand = frappe.get_doc(
+		{
+			"doctype": "Bank Transaction",
+			"date": "2026-10-12",
+			"bank_account": books["bank_account"],
+			"company": COMPANY,
+			"currency": "USD",
+			"deposit": 43.73,
+			"description": "Shopify payout, entered from the statement",
+		}
+	).insert()
+	by_hand.submit()
+	assert deposits.match_now(COMPANY) == {"reconciled": 1, "suggestions": 0}
+	by_hand.reload()
+	assert (by_hand.status, [r.payment_entry for r in by_hand.payment_entries]) == ("Reconciled", [second])
+	assert [r["currency"] for r in deposits.deposits_not_in_bank(COMPANY)] == ["CAD"]

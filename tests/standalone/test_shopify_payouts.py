@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from kraal_connect.connectors.shopify import mapping, payouts, streams
+from kraal_connect.connectors.shopify import mapping, payouts, sources, streams
 from kraal_connect.engine.errors import MissingMappingError, RecordError
 from tests.standalone.shopify_support import DATASET, context, load, order_files
 
@@ -235,3 +235,10 @@ def test_every_missing_mapping_is_named():
 	with pytest.raises(MissingMappingError) as missing:
 		mapping.payout_journal_entry(fixture_payout("80002"), context())
 	assert (missing.value.mapping_type, missing.value.key) == (mapping.PAYOUT_BANK, "USD")
+
+
+def test_a_payouts_journal_entry_opens_the_payout_in_the_shopify_admin():
+	url = sources.admin_url(
+		"kraal-outfitters.myshopify.com", mapping.PAYOUTS, "gid://shopify/ShopifyPaymentsPayout/80002"
+	)
+	assert url == "https://admin.shopify.com/store/kraal-outfitters/payments/payouts/80002"

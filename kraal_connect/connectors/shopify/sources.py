@@ -2,9 +2,15 @@
 
 from urllib.parse import quote
 
+from kraal_connect.connectors.shopify.mapping.payouts import PAYOUTS
 from kraal_connect.connectors.shopify.mapping.records import CUSTOMERS, ORDERS, PRODUCTS, legacy_id
 
-ADMIN_PAGES = {ORDERS: "orders", PRODUCTS: "products", CUSTOMERS: "customers"}
+ADMIN_PAGES = {
+	ORDERS: "orders",
+	PRODUCTS: "products",
+	CUSTOMERS: "customers",
+	PAYOUTS: "payments/payouts",
+}
 RECORD_TYPES = {"inventory_level": "Inventory level"}
 
 
