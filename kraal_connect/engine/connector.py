@@ -36,6 +36,9 @@ class Connector:
 	# transactions to the deposits.
 	deposit_entities: dict[str, str] = {}
 	bank_feed: bool = False
+	# Entities a new integration gets switched off, for a person to turn on: not every account has
+	# them, and they need a scope or mapping of their own (Shopify Payments payouts).
+	switched_off: tuple[str, ...] = ()
 
 	def __init__(self, integration, caller: ApiCaller | None = None):
 		# Checked here too, not only when the form is saved: a value written past validation (a

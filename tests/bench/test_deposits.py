@@ -117,6 +117,9 @@ def books(site, tmp_path_factory):
 	names = {}
 	try:
 		names["shopify"] = shopify_helpers.connect_store(store.emulator.url, company=COMPANY, abbr=ABBR)
+		switched_on = {
+			r.entity: r.enabled for r in frappe.get_doc("Kraal Integration", names["shopify"]).entities
+		}
 		only_entity(names["shopify"], shopify_mapping.PAYOUTS)
 		add_mapping(names["shopify"], shopify_mapping.PAYOUT_BANK, "USD", "Account", BANK_LEDGER)
 		for key, name in PAYOUT_ACCOUNTS.items():
@@ -158,6 +161,7 @@ def books(site, tmp_path_factory):
 			"store": store,
 			"bank_account": bank_account,
 			"after_plaid": after_plaid,
+			"switched_on": switched_on,
 			"suggestions_after_plaid": suggestions_after_plaid,
 		}
 	finally:
@@ -188,6 +192,14 @@ def payout_entries(integration: str) -> dict[str, str]:
 
 
 def test_each_payout_is_one_journal_entry_equal_to_the_payout(books):
+	# A new store's payouts wait for a person to switch them on (and grant their scope).
+	assert books["switched_on"] == {
+		"product": 1,
+		"customer": 1,
+		"order": 1,
+		"inventory_level": 1,
+		shopify_mapping.PAYOUTS: 0,
+	}
 	log = frappe.get_doc("Kraal Sync Log", books["logs"]["shopify"])
 	assert log.status == "Success", log.as_dict()
 	entries = payout_entries(books["names"]["shopify"])

@@ -4,10 +4,11 @@ fixture agrees with the orders' payments, and each paid payout maps to one Journ
 import json
 import re
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
-from kraal_connect.connectors.shopify import mapping, payouts, sources, streams
+from kraal_connect.connectors.shopify import authorization, mapping, payouts, sources, streams
 from kraal_connect.engine.errors import MissingMappingError, RecordError
 from tests.standalone.shopify_support import DATASET, context, load, order_files
 
@@ -242,3 +243,11 @@ def test_a_payouts_journal_entry_opens_the_payout_in_the_shopify_admin():
 		"kraal-outfitters.myshopify.com", mapping.PAYOUTS, "gid://shopify/ShopifyPaymentsPayout/80002"
 	)
 	assert url == "https://admin.shopify.com/store/kraal-outfitters/payments/payouts/80002"
+
+
+def test_payouts_switched_on_ask_for_shopifys_payouts_scope():
+	rows = [SimpleNamespace(entity=e, enabled=e in ("order", mapping.PAYOUTS)) for e in streams.ENTITIES]
+	integration = SimpleNamespace(entities=rows, inventory_source="Shopify", granted_scopes="")
+	needs = authorization.needed_scopes(integration)
+	assert needs[mapping.PAYOUTS] == ("read_shopify_payments_payouts",)
+	assert "read_shopify_payments_payouts" in authorization.scope_request(needs)

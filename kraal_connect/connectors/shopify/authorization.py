@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from kraal_connect.connectors.shopify.mapping import CUSTOMERS, INVENTORY, ORDERS, PRODUCTS
+from kraal_connect.connectors.shopify.mapping import CUSTOMERS, INVENTORY, ORDERS, PAYOUTS, PRODUCTS
 from kraal_connect.connectors.token_exchange import token_answer
 from kraal_connect.engine.endpoints import EndpointNotAllowed, check_endpoint
 from kraal_connect.engine.errors import AuthenticationError, TransientError
@@ -37,6 +37,7 @@ ENTITY_SCOPES = {
 	CUSTOMERS: ("read_customers",),
 	ORDERS: ("read_orders", "read_customers"),
 	INVENTORY: ("read_inventory",),
+	PAYOUTS: ("read_shopify_payments_payouts",),
 }
 
 

@@ -72,6 +72,8 @@ class ShopifyConnector(Connector):
 	}
 	# Payouts are booked as deposits into the bank (engine/deposits matches them to bank transactions).
 	deposit_entities = {PAYOUTS: PAYOUT_BANK}
+	# Not every store uses Shopify Payments, and its payouts need a scope of their own.
+	switched_off = (PAYOUTS,)
 	pushes = ("Stock Ledger Entry",)
 	push_channels = (INVENTORY_PUSH,)
 	dated_entities = {ORDERS: "orders"}
@@ -190,10 +192,7 @@ class ShopifyConnector(Connector):
 		locations = sorted(self._mapped(LOCATION_MAPPING))
 		if self.integration.inventory_source == SHOPIFY_SOURCE and locations:
 			result.append(replace(streams.inventory_stream(api, locations), map=self._map_level))
-		# Payouts once a person has said which bank account they arrive in: a store may not use
-		# Shopify Payments, and its payouts read without a bank would only fail.
-		if self._mapped(PAYOUT_BANK):
-			result.append(streams.payouts_stream(api, start=self.orders_start()))
+		result.append(streams.payouts_stream(api, start=self.orders_start()))
 		return result
 
 	def fetch_one(self, entity: str, external_id: str) -> Change | None:

@@ -69,11 +69,15 @@ class KraalIntegration(Document):
 		alerts.review(self)
 
 	def add_missing_entities(self):
-		"""Every entity the vendor's connector can sync gets a row, switched on."""
+		"""Every entity the vendor's connector can sync gets a row, switched on unless the connector
+		leaves it for a person to turn on."""
 		known = {row.entity for row in self.entities}
-		for entity in connector_class(self.vendor).entities:
+		connector = connector_class(self.vendor)
+		for entity in connector.entities:
 			if entity not in known:
-				self.append("entities", {"entity": entity, "enabled": 1})
+				self.append(
+					"entities", {"entity": entity, "enabled": int(entity not in connector.switched_off)}
+				)
 
 	def entity_row(self, entity: str):
 		return next(row for row in self.entities if row.entity == entity)
