@@ -44,6 +44,9 @@ TRANSFER_TYPES = frozenset({"TRANSFER"})
 # Only a paid payout has reached the bank; scheduled, in transit, failed and cancelled ones book nothing.
 PAID = "PAID"
 ZERO = Decimal(0)
+CLEARING_REMARK = "Shopify Payments charges less refunds paid out"
+FEES_REMARK = "Shopify Payments fees"
+TYPE_REMARK = "Shopify Payments "
 
 
 @dataclass
@@ -94,6 +97,25 @@ def payout_totals(payout: Mapping[str, Any]) -> dict[str, Decimal]:
 	return totals
 
 
+def line_remark(key: str) -> str:
+	"""The remark of a payout entry's line for a payout_totals key; remark_key reads it back (the
+	E-commerce view tells fees from chargebacks by it)."""
+	if key == GATEWAY_MAPPING:
+		return CLEARING_REMARK
+	return FEES_REMARK if key == FEES else f"{TYPE_REMARK}{key.lower()}"
+
+
+def remark_key(remark: str) -> str | None:
+	"""The payout_totals key of a payout entry's line, from its remark; None for the bank's line."""
+	if remark == CLEARING_REMARK:
+		return GATEWAY_MAPPING
+	if remark == FEES_REMARK:
+		return FEES
+	if remark.startswith(TYPE_REMARK):
+		return remark.removeprefix(TYPE_REMARK).upper()
+	return None
+
+
 def payout_label(payout: Mapping[str, Any]) -> str:
 	return f"Shopify payout {legacy_id(payout.get('id') or '') or '(no id)'}"
 
@@ -128,11 +150,9 @@ def payout_journal_entry(payout: Mapping[str, Any], ctx: ShopifyContext) -> dict
 			account = ctx.gateway_accounts.get(SHOPIFY_PAYMENTS) or missing_mapping(
 				GATEWAY_MAPPING, SHOPIFY_PAYMENTS, label
 			)
-			remark = "Shopify Payments charges less refunds paid out"
 		else:
 			account = ctx.payout_accounts.get(key) or missing_mapping(PAYOUT_TYPE, key, label)
-			remark = "Shopify Payments fees" if key == FEES else f"Shopify Payments {key.lower()}"
-		lines.append(_Line(account, amount, remark))
+		lines.append(_Line(account, amount, line_remark(key)))
 	lines.append(_Line(bank, -paid_out, f"{label} to the bank"))
 	posting_date, _ = local_date_time(payout.get("issuedAt") or "", ctx, label, "issuedAt")
 	fees = -totals.get(FEES, ZERO)
