@@ -20,6 +20,9 @@ class Connector:
 	# Kraal Account Mapping key type -> the DocType its keys map to; a record that misses a key of
 	# one of these types leaves an empty mapping row behind for a person to fill in.
 	mapping_targets: dict[str, str] = {}
+	# Key types whose rows the connector fills itself where a person leaves them empty (a Bank Account
+	# made for a Plaid account, a QuickBooks account migrated): Discover lists them but does not ask.
+	fills_itself: frozenset[str] = frozenset()
 	# The vendor's own hosts: the only ones an integration's API Base URL may name.
 	api_hosts: tuple[str, ...] = ()
 	# Kraal Integration fields this vendor needs set, and their values when left empty.

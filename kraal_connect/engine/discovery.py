@@ -29,14 +29,17 @@ def discover(integration) -> dict:
 	"""Read what the account uses and add the mapping rows; returns what was added, for the form."""
 	connector = connector_class(integration.vendor)(integration, ApiCaller())
 	found = unique(connector.discover())
-	result = add_rows(integration, connector.mapping_targets, found)
+	result = add_rows(integration, connector.mapping_targets, found, connector.fills_itself)
 	result["api_calls"] = connector.caller.calls
 	return result
 
 
-def add_rows(integration, targets: dict[str, str], found: list[Discovered]) -> dict:
+def add_rows(
+	integration, targets: dict[str, str], found: list[Discovered], fills_itself: frozenset[str] = frozenset()
+) -> dict:
 	"""A row per key not listed yet, with its suggestion; a listed row still empty gets the vendor's
-	name and the suggestion too. A row a person filled in is never changed."""
+	name and the suggestion too. A row a person filled in is never changed. "empty" counts the rows a
+	person must fill, "automatic" those the connector fills itself when left empty."""
 	existing = {
 		(row.key_type, row.external_key): row
 		for row in frappe.get_all(
@@ -78,8 +81,21 @@ def add_rows(integration, targets: dict[str, str], found: list[Discovered]) -> d
 			}
 		).insert(ignore_permissions=True)
 		added.append(f"{item.key_type}: {item.name or item.key}")
-	empty = frappe.db.count(MAPPING, {"integration": integration.name, "target_name": ("is", "not set")})
-	return {"listed": listed, "added": len(added), "suggested": suggested, "empty": empty, "new": added}
+	empty_rows = frappe.get_all(
+		MAPPING,
+		filters={"integration": integration.name, "target_name": ("is", "not set")},
+		pluck="key_type",
+	)
+	automatic = sum(key_type in fills_itself for key_type in empty_rows)
+	empty = len(empty_rows) - automatic
+	return {
+		"listed": listed,
+		"added": len(added),
+		"suggested": suggested,
+		"empty": empty,
+		"automatic": automatic,
+		"new": added,
+	}
 
 
 def company_candidates(doctype: str, company: str) -> list[Candidate]:
@@ -106,4 +122,9 @@ def summary(result: dict) -> str:
 		message += " " + _(
 			"{0} rows still need an ERPNext record: fill them in before the first sync."
 		).format(result["empty"])
+	if result["automatic"]:
+		message += " " + _(
+			"{0} rows left empty are set up by the first sync itself (a new Bank Account or account); "
+			"point them at an existing record where the firm keeps one."
+		).format(result["automatic"])
 	return message

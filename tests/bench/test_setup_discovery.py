@@ -118,6 +118,9 @@ def test_shopify_discover_map_then_one_sync_books_every_order(new_shopify_integr
 	integration = new_shopify_integration
 	result = api.discover(integration)
 	assert (result["listed"], result["added"]) == (len(SHOPIFY_CHOICES), len(SHOPIFY_CHOICES))
+	# Both locations and both gateways suggested; the three tax titles are the person's to choose.
+	assert (result["suggested"], result["empty"]) == (4, 3)
+	assert "3 rows still need an ERPNext record" in result["message"]
 	# Discover reads; it writes no document.
 	assert frappe.get_all("Kraal External Link", filters={"integration": integration}) == []
 

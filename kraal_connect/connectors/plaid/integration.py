@@ -24,6 +24,7 @@ class PlaidConnector(Connector):
 	# The only hosts its API Base URL may name (engine/endpoints.py).
 	api_hosts = ("sandbox.plaid.com", "development.plaid.com", "production.plaid.com")
 	mapping_targets = {mapping.PLAID_ACCOUNT: "Bank Account"}
+	fills_itself = frozenset({mapping.PLAID_ACCOUNT})
 	record_types = {"transaction": "Bank transaction", "account": "Bank account", "ledger": "Ledger account"}
 
 	@classmethod
@@ -93,8 +94,10 @@ class PlaidConnector(Connector):
 		)
 
 	def discover(self) -> list[Discovered]:
-		"""The item's accounts, each as Plaid names it."""
-		return discovery.account_keys(self.caller(self.api.get_accounts, self.access_token))
+		"""The accounts chosen in Link (all of them when none was chosen), each as Plaid names it."""
+		chosen = mapping.chosen_account_ids(self.integration.get("plaid_accounts"))
+		accounts = self.caller(self.api.get_accounts, self.access_token)
+		return discovery.account_keys(a for a in accounts if not chosen or a["account_id"] in chosen)
 
 	def test_connection(self) -> str:
 		item = self.caller(self.api.get_item, self.access_token)["item"]

@@ -68,6 +68,8 @@ class QboConnector(Connector):
 		TAX_RATE: "Account",
 		WAREHOUSE: "Warehouse",
 	}
+	# An account left empty is migrated; a tax rate left empty books to QuickBooks' sales-tax payable.
+	fills_itself = frozenset({QBO_ACCOUNT, TAX_RATE})
 	# During the parallel run the firm still keeps its books in QuickBooks: its version wins unless
 	# the integration says otherwise.
 	defaults = {"qbo_mode": MIGRATION, "conflict_rule": QUICKBOOKS_WINS}
