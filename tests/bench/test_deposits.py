@@ -20,7 +20,7 @@ from kraal_connect.connectors.shopify import mapping as shopify_mapping
 from kraal_connect.engine import deposits
 from kraal_connect.engine.runner import run_integration
 from tests.bench import amazon_helpers, plaid_helpers, shopify_helpers
-from tests.bench.site_helpers import latest_log
+from tests.bench.site_helpers import counts, latest_log
 
 COMPANY, ABBR = amazon_helpers.COMPANY, amazon_helpers.ABBR
 BANK_LEDGER = f"Kookaburra Checking - {ABBR}"
@@ -319,3 +319,17 @@ def test_what_the_bank_has_not_shown_is_listed_and_a_chosen_suggestion_reconcile
 	by_hand.reload()
 	assert (by_hand.status, [r.payment_entry for r in by_hand.payment_entries]) == ("Reconciled", [second])
 	assert [r["currency"] for r in deposits.deposits_not_in_bank(COMPANY)] == ["CAD"]
+
+
+def test_a_second_run_books_no_payout_twice(books):
+	before = payout_entries(books["names"]["shopify"])
+	log = frappe.get_doc("Kraal Sync Log", run_integration(books["names"]["shopify"], "Manual"))
+	# Only the last payout comes again (issued_at from the mark on), and the writer skips it unchanged.
+	assert counts(log)[shopify_mapping.PAYOUTS] == (1, 0, 0, 0, 1, 0)
+	assert payout_entries(books["names"]["shopify"]) == before
+	assert (
+		frappe.db.count(
+			"Journal Entry", {"company": COMPANY, "cheque_no": ("in", ["80001", "80002", "80003"])}
+		)
+		== 3
+	)
