@@ -206,22 +206,30 @@ def inclusive_taxes(
 
 
 def conversion_rate(
-	parts: Sequence[float], total: float, converted_total: float, method: str = LEGACY
+	nets: Sequence[float],
+	taxes: Sequence[float],
+	total: float,
+	converted_total: float,
+	method: str = LEGACY,
 ) -> tuple[float, bool]:
-	"""A conversion rate (9 places) at which ERPNext converts `total` to `converted_total` and the
-	document's ledger rows (`parts`: each item row's net amount and each tax row's amount whose account
-	is not the Round Off account, in the document currency) add up to it too, so nothing goes to the
-	Round Off account; the one nearest converted_total / total. (rate, True), or (that plain rate, False)
-	when no rate of the window does it.
+	"""A conversion rate (9 places) at which ERPNext converts `total` to `converted_total`, and the
+	ledger rows of a Sales Invoice add up to it with nothing for its Round Off account: each item row's
+	converted net (`nets`: the rows' net amounts) and each tax row's converted amount (`taxes`: every
+	tax row but those on the Round Off account, in the document currency), with the converted nets
+	adding up to the converted net total (ERPNext posts the difference of those two to Round Off as its
+	"net total calculation precision loss"). The rate nearest converted_total / total: (rate, True).
+
+	When no rate of the window does it: (a rate without that precision loss, or the plain rate, False).
 	"""
 	plain = round(converted_total / total, RATE_PLACES) if total else 1.0
 	if not total:
 		return plain, False
 	low, high = sorted(((converted_total - 0.005) / total, (converted_total + 0.005) / total))
-	# Each row's converted amount changes cent at rate (k + 0.5) / 100 / part: try the rates around
-	# every such point inside the window, and the plain rate first.
+	net_total = frappe_round(sum(nets), 2, method)
+	# Each converted amount changes cent at rate (k + 0.5) / 100 / amount: try the rates around every
+	# such point inside the window, and the plain rate first.
 	candidates = {plain}
-	for part in parts:
+	for part in [*nets, *taxes, net_total]:
 		if not part:
 			continue
 		first, last = sorted((low * part * 100, high * part * 100))
@@ -230,15 +238,25 @@ def conversion_rate(
 			if low <= edge <= high:
 				step = 10.0**-RATE_PLACES
 				candidates.update(round(edge + d * step, RATE_PLACES) for d in (-2, -1, 1, 2))
-	for rate in sorted(candidates, key=lambda r: abs(r - plain)):
-		if _converts(rate, parts, total, converted_total, method):
-			return rate, True
-	return plain, False
-
-
-def _converts(rate: float, parts: Sequence[float], total: float, converted_total: float, method: str) -> bool:
+	nearest = sorted(candidates, key=lambda r: abs(r - plain))
 	target = frappe_round(converted_total, 2, method)
-	if frappe_round(total * rate, 2, method) != target:
-		return False
-	converted = sum(frappe_round(frappe_round(p, 2, method) * rate, 2, method) for p in parts)
-	return frappe_round(converted, 2, method) == target
+
+	def converts(rate: float) -> bool:
+		return frappe_round(total * rate, 2, method) == target
+
+	def net_kept(rate: float) -> bool:
+		converted_nets = frappe_round(sum(_converted(n, rate, method) for n in nets), 2, method)
+		return converted_nets == frappe_round(net_total * rate, 2, method)
+
+	def balanced(rate: float) -> bool:
+		converted = sum(_converted(p, rate, method) for p in [*nets, *taxes])
+		return frappe_round(converted, 2, method) == target
+
+	for rate in nearest:
+		if converts(rate) and net_kept(rate) and balanced(rate):
+			return rate, True
+	return next((r for r in nearest if converts(r) and net_kept(r)), plain), False
+
+
+def _converted(amount: float, rate: float, method: str) -> float:
+	return frappe_round(frappe_round(amount, 2, method) * rate, 2, method)

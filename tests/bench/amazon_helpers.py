@@ -294,7 +294,12 @@ def order_total(order: dict) -> Decimal:
 	return Decimal(order["OrderTotal"]["Amount"])
 
 
-def on_hand(data_dir: Path) -> dict[str, int]:
-	"""What Amazon holds in its fulfilment centres: total less inbound, per seller SKU."""
-	summaries = json.loads((data_dir / "inventory" / f"{US}.json").read_text())["payload"]
-	return {s["sellerSku"]: mapping.on_hand_quantity(s) for s in summaries["inventorySummaries"]}
+def on_hand(data_dir: Path, marketplace_id: str) -> dict[str, int]:
+	"""What Amazon holds for sale in a marketplace's fulfilment network, per seller SKU: fulfillable and
+	reserved, counted here from the dataset."""
+	summaries = json.loads((data_dir / "inventory" / f"{marketplace_id}.json").read_text())["payload"]
+	return {
+		s["sellerSku"]: s["inventoryDetails"]["fulfillableQuantity"]
+		+ s["inventoryDetails"]["reservedQuantity"]["totalReservedQuantity"]
+		for s in summaries["inventorySummaries"]
+	}

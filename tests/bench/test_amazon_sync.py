@@ -65,6 +65,7 @@ def amazon_company(site):
 	# What the runs' prepare() created went with their integrations.
 	assert not frappe.get_all("Customer", filters={"customer_name": ("in", ["Amazon.com", "Amazon.ca"])})
 	assert not frappe.db.exists("Warehouse", account("Amazon FBA"))
+	assert not frappe.db.exists("Warehouse", account("Amazon FBA CA"))
 	assert not frappe.db.exists("Account", account("Debtors CAD"))
 	assert not frappe.get_all("Item", filters={"item_code": ("in", list(CATALOG))})
 
@@ -165,7 +166,7 @@ def test_a_full_sync_books_orders_invoices_settlements_items_and_fba_stock(conne
 	log = sync(integration)
 	assert log.status == "Success", log.summary
 	assert counts(log) == {
-		mapping.FBA_INVENTORY: (3, 2, 0, 0, 1, 0),  # the hat: none at Amazon, none here
+		mapping.FBA_INVENTORY: (5, 4, 0, 0, 1, 0),  # the US's three, Canada's two; the hat: none, none here
 		mapping.ORDERS: (7, 5, 0, 0, 2, 0),  # the cancelled and the pending one book nothing
 		mapping.CATALOG_ITEMS: (4, 0, 4, 0, 0, 0),  # the orders and inventory made the Items first
 		mapping.SETTLEMENTS: (2, 2, 0, 0, 0, 0),
@@ -226,9 +227,24 @@ def test_a_full_sync_books_orders_invoices_settlements_items_and_fba_stock(conne
 	assert "Fulfilled by the merchant (MFN)" in merchant_invoice.remarks
 	assert stock_in(account("Stores"))[KNIFE] == KNIFE_OPENING_QTY - 1
 
-	# FBA stock is Amazon's on-hand count, in the bins and the stock ledger.
-	counted = on_hand(amazon_data)
-	assert counted == {"KR-MUG-001": 150, "KR-TOTE-002": 37, "KR-HAT-004": 0}
+	# FBA stock is Amazon's on-hand count (fulfillable and reserved), each marketplace's in its own
+	# warehouse, in the bins and the stock ledger.
+	assert on_hand(amazon_data, CA) == {"KR-MUG-001": 32, "KR-TOTE-002": 9}
+	fba_warehouses = dict(
+		frappe.get_all(
+			"Kraal Account Mapping",
+			filters={"integration": integration, "key_type": mapping.FBA_MARKETPLACE},
+			fields=["external_key", "target_name"],
+			as_list=True,
+		)
+	)
+	assert fba_warehouses == {US: afn, CA: account("Amazon FBA CA")}
+	assert stock_in(account("Amazon FBA CA")) == on_hand(amazon_data, CA)
+	assert frappe.db.get_value(
+		"Sales Order", sales_orders["702-5550101-0020001"], "set_warehouse"
+	) == account("Amazon FBA CA")
+	counted = on_hand(amazon_data, US)
+	assert counted == {"KR-MUG-001": 146, "KR-TOTE-002": 37, "KR-HAT-004": 0}
 	held = stock_in(afn)
 	assert {sku: held.get(sku, 0) for sku in counted} == counted
 	for sku, qty in counted.items():

@@ -123,36 +123,44 @@ def converted(parts, rate: float) -> Decimal:
 
 
 def test_a_conversion_rate_where_rows_and_taxes_add_up_to_the_converted_total():
-	# An EUR order of 60.25 paid as 65.14 USD: at 65.14 / 60.25 the converted rows come to 65.13, a cent
+	# An EUR order of 60.25 paid as 64.81 USD: at 64.81 / 60.25 the converted rows come to 64.80, a cent
 	# ERPNext would post to Round Off.
-	parts = [19.08, 9.01, 18.03, 4.08, 10.04, 0.01]
-	plain = round(65.14 / 60.25, 9)
-	assert converted(parts, plain) == Decimal("65.13")
-	rate, exact = conversion_rate(parts, 60.25, 65.14)
+	nets, taxes = [19.08, 9.01, 18.03, 4.08], [10.04, 0.01]
+	plain = round(64.81 / 60.25, 9)
+	assert converted(nets + taxes, plain) == Decimal("64.80")
+	rate, exact = conversion_rate(nets, taxes, 60.25, 64.81)
 	assert exact and rate != plain
 	assert abs(rate - plain) < 0.0001
-	assert half_up(Decimal("60.25") * Decimal(str(rate))) == Decimal("65.14")
-	assert converted(parts, rate) == Decimal("65.14")
+	assert half_up(Decimal("60.25") * Decimal(str(rate))) == Decimal("64.81")
+	assert converted(nets + taxes, rate) == Decimal("64.81")
+	# ... and the converted nets add up to the converted net total, which ERPNext checks on its own
+	# (the difference would be its "net total calculation precision loss", on Round Off too).
+	assert converted(nets, rate) == half_up(Decimal("50.20") * Decimal(str(rate)))
 
 
 def test_the_plain_rate_when_it_already_adds_up_or_when_no_rate_can():
-	assert conversion_rate([46.0, 15.0], 61.0, 67.10) == (1.1, True)
+	assert conversion_rate([46.0, 15.0], [], 61.0, 67.10) == (1.1, True)
 	# At 65.39 USD every rate that converts 60.25 to 65.39 converts these rows to 65.40: none fits.
-	parts = [19.08, 9.01, 18.03, 4.08, 10.04, 0.01]
-	assert conversion_rate(parts, 60.25, 65.39) == (round(65.39 / 60.25, 9), False)
+	nets, taxes = [19.08, 9.01, 18.03, 4.08], [10.04, 0.01]
+	rate, exact = conversion_rate(nets, taxes, 60.25, 65.39)
+	assert not exact
+	assert half_up(Decimal("60.25") * Decimal(str(rate))) == Decimal("65.39")
 
 
 def test_conversion_rates_found_for_random_orders_are_right():
 	randomly = random.Random(7)
 	found = 0
 	for _ in range(300):
-		parts = [randomly.randint(1, 20000) / 100 for _ in range(randomly.randint(2, 8))]
-		total = round(sum(parts), 2)
+		nets = [randomly.randint(1, 20000) / 100 for _ in range(randomly.randint(1, 6))]
+		taxes = [randomly.randint(0, 3000) / 100 for _ in range(randomly.randint(0, 3))]
+		total = round(sum(nets) + sum(taxes), 2)
 		market = Decimal(randomly.randint(5000, 20000)) / 10000
 		target = half_up(Decimal(str(total)) * market)
-		rate, exact = conversion_rate(parts, total, float(target))
+		rate, exact = conversion_rate(nets, taxes, total, float(target))
 		assert half_up(Decimal(str(total)) * Decimal(str(rate))) == target
 		if exact:
 			found += 1
-			assert converted(parts, rate) == target
-	assert found > 270  # nearly always a rate exists
+			assert converted(nets + taxes, rate) == target
+			net_total = Decimal(str(round(sum(nets), 2)))
+			assert converted(nets, rate) == half_up(net_total * Decimal(str(rate)))
+	assert found > 250, found  # nearly always a rate exists

@@ -654,13 +654,15 @@ def _conversion_rate(
 		[t["tax_amount"] for t in taxes if not t.get("included_in_print_rate")],
 		method=ctx.rounding_method,
 	)
-	parts = list(result.nets) + [
+	ledger_taxes = [
 		amount
 		for amount, row in zip(result.taxes, taxes, strict=True)
 		if row["account_head"] != ctx.round_off_account
 	]
 	converted = selling_totals.frappe_round(result.grand_total * float(market), 2, ctx.rounding_method)
-	rate, _ = selling_totals.conversion_rate(parts, result.grand_total, converted, ctx.rounding_method)
+	rate, _ = selling_totals.conversion_rate(
+		result.nets, ledger_taxes, result.grand_total, converted, ctx.rounding_method
+	)
 	return {"conversion_rate": rate}
 
 

@@ -23,6 +23,7 @@ from kraal_connect.connectors.shopify.mapping import (
 	PRODUCTS,
 	TAX_MAPPING,
 )
+from kraal_connect.connectors.shopify.mapping.orders import delivered_rows, sales_order_row_lines
 from kraal_connect.engine import selling_totals, writer
 from kraal_connect.engine.connector import Connector
 from kraal_connect.engine.errors import AuthenticationError, RecordError, SyncError, TransientError
@@ -322,7 +323,12 @@ class ShopifyConnector(Connector):
 			order_by="idx",
 			pluck="name",
 		)
-		line_rows = dict(zip(mapping.order_lines(order, ctx), rows, strict=False))
+		so_items = targets[position].doc["items"]
+		so_rows = [
+			(line_id, name, row["qty"])
+			for line_id, name, row in zip(sales_order_row_lines(order, ctx), rows, so_items, strict=False)
+		]
+		remaining = {name: qty for _, name, qty in so_rows}
 		fulfillments = {mapping.legacy_id(f["id"]): f for f in order.get("fulfillments") or []}
 		for target in pointing:
 			doc = target.doc
@@ -335,10 +341,13 @@ class ShopifyConnector(Connector):
 					row.update(sales_order=sales_order, so_detail=so_detail)
 			elif doc["doctype"] == "Delivery Note":
 				shipped = fulfillments[target.key.removeprefix("delivery:")]["fulfillmentLineItems"]["nodes"]
-				for row, shipped_row in zip(doc["items"], shipped, strict=True):
-					row.update(
-						against_sales_order=sales_order, so_detail=line_rows[shipped_row["lineItem"]["id"]]
-					)
+				lines = [(row, s["lineItem"]["id"]) for row, s in zip(doc["items"], shipped, strict=True)]
+				# A cancelled delivery takes nothing from what the Sales Order rows have left.
+				used = remaining if doc.get("docstatus") == 1 else dict(remaining)
+				doc["items"] = [
+					{**row, "against_sales_order": sales_order}
+					for row in delivered_rows(lines, so_rows, used)
+				]
 		return targets
 
 	def _names_sales_order(self, order, target: Target, sales_order: str) -> bool:

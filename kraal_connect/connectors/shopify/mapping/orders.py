@@ -149,14 +149,14 @@ class _Sale:
 			as_float(self.discount),
 			ctx.rounding_method,
 		)
-		parts = list(result.nets) + [
+		taxes = [
 			amount
 			for amount, row in zip(result.taxes, charges, strict=True)
 			if row["account_head"] != ctx.round_off_account
 		]
 		shop_total = money_bag_amount(order, "totalPriceSet", label, "shopMoney")
 		rate, _ = selling_totals.conversion_rate(
-			parts, result.grand_total, as_float(shop_total), ctx.rounding_method
+			result.nets, taxes, result.grand_total, as_float(shop_total), ctx.rounding_method
 		)
 		return rate
 
@@ -290,3 +290,37 @@ def _delivery_note(fulfillment, lines: Mapping[str, Line], common: dict, order_i
 		"items": items,
 		"docstatus": 1 if status == "SUCCESS" else 2,
 	}
+
+
+def sales_order_row_lines(order: Mapping[str, Any], ctx: ShopifyContext) -> list[str | None]:
+	"""The Shopify line of each row of the order's Sales Order, in order (None for shipping): a line of
+	a tax-inclusive order whose price is not whole cents a unit has two rows."""
+	sale = _Sale.of(order, order_lines(order, ctx), ctx, order_label(order))
+	return [line.id for line in sale.item_lines] + [None] * len(sale.shipping_items)
+
+
+def delivered_rows(
+	shipped: list[tuple[dict, str]], so_rows: list[tuple[str | None, str, float]], remaining: dict[str, float]
+) -> list[dict]:
+	"""Delivery Note rows pointed at the Sales Order rows they deliver (so_detail).
+
+	shipped: (Delivery Note row, its Shopify line id); so_rows: (line id, Sales Order row name, qty);
+	remaining: Sales Order row name -> what is left to deliver, used up as rows are pointed (fulfillments
+	in order). A line of one row takes it; a line of several is shared out over them, the Delivery Note
+	row split to match."""
+	result = []
+	for row, line_id in shipped:
+		mine = [(name, qty) for lid, name, qty in so_rows if lid == line_id]
+		if len(mine) <= 1:
+			result.append({**row, "so_detail": mine[0][0] if mine else None})
+			continue
+		left = row["qty"]
+		for name, _ in mine:
+			take = min(remaining.get(name, 0), left)
+			if take > 0:
+				result.append({**row, "qty": take, "so_detail": name})
+				remaining[name] -= take
+				left -= take
+		if left > 0:  # more than the order holds: ERPNext's over-delivery check says so
+			result.append({**row, "qty": left, "so_detail": mine[-1][0]})
+	return result
