@@ -20,7 +20,7 @@ from kraal_connect.connectors.shopify import mapping as shopify_mapping
 from kraal_connect.engine import deposits
 from kraal_connect.engine.runner import run_integration
 from tests.bench import amazon_helpers, plaid_helpers, shopify_helpers
-from tests.bench.site_helpers import counts, latest_log
+from tests.bench.site_helpers import counts, ensure_user, latest_log
 
 COMPANY, ABBR = amazon_helpers.COMPANY, amazon_helpers.ABBR
 BANK_LEDGER = f"Kookaburra Checking - {ABBR}"
@@ -333,3 +333,16 @@ def test_a_second_run_books_no_payout_twice(books):
 		)
 		== 3
 	)
+
+
+def test_only_who_may_read_the_books_sees_the_deposits(books):
+	clerk = ensure_user("kraal-deposits-stock@example.com", "Stock User", "Stock Clerk")
+	frappe.set_user(clerk)
+	try:
+		for method in (deposits.deposits_not_in_bank, deposits.deposit_suggestions):
+			with pytest.raises(frappe.PermissionError):
+				method(COMPANY)
+		with pytest.raises(frappe.PermissionError):
+			deposits.accept_suggestion(bank_transaction("kb-tx-0004").name, "ACC-JV-NONE")
+	finally:
+		frappe.set_user("Administrator")
