@@ -251,3 +251,21 @@ def test_payouts_switched_on_ask_for_shopifys_payouts_scope():
 	needs = authorization.needed_scopes(integration)
 	assert needs[mapping.PAYOUTS] == ("read_shopify_payments_payouts",)
 	assert "read_shopify_payments_payouts" in authorization.scope_request(needs)
+
+
+def test_balance_transactions_are_searched_and_transfers_hidden_as_shopify_does(shopify):
+	query = (
+		"query($q: String, $hide: Boolean) { shopifyPaymentsAccount {"
+		" balanceTransactions(first: 50, query: $q, hideTransfers: $hide) { nodes { id type } } } }"
+	)
+
+	def ids(q=None, hide=False):
+		data = shopify.api.execute(query, {"q": q, "hide": hide})
+		return sorted(
+			n["id"].rsplit("/", 1)[1] for n in data["shopifyPaymentsAccount"]["balanceTransactions"]["nodes"]
+		)
+
+	assert ids("payments_transfer_id:80002") == ["90021", "90022", "90023", "90029"]
+	assert ids("payments_transfer_id:80002", hide=True) == ["90021", "90022", "90023"]
+	assert ids("transaction_type:dispute") == ["90022"]
+	assert ids("processed_at:>='2026-10-13T00:00:00Z'") == ["90034", "90039"]
