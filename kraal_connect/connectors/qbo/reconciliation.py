@@ -291,7 +291,7 @@ def failed_records(integration: str) -> list[dict]:
 	return frappe.get_all(
 		FAILED_RECORD,
 		filters={"integration": integration, "status": OPEN},
-		fields=["name", "entity", "external_id", "message", "last_log as sync_log", "last_seen as started"],
+		fields=["name", "entity", "external_id", "message", "last_log as sync_log"],
 		order_by="last_seen desc",
 	)
 
