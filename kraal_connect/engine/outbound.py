@@ -7,7 +7,7 @@ other way).
 
 import frappe
 
-from kraal_connect.engine import pending
+from kraal_connect.engine import pending, run_cache
 from kraal_connect.engine.locks import integration_lock
 from kraal_connect.engine.redaction import redact
 from kraal_connect.engine.registry import connector_class
@@ -18,13 +18,17 @@ from kraal_connect.engine.sync_log import SyncLog
 
 
 def document_changed(doc, method: str | None = None) -> None:
-	"""doc_events hook: queue the document for every integration that sends its changes."""
+	"""doc_events hook: queue the document for every integration that sends its changes.
+
+	What ERPNext writes along with a document the engine writes for an integration (its Stock Ledger
+	Entries) came from that integration's vendor, and is not sent back to it; the integrations that send
+	are read once a run, not once a stock row.
+	"""
 	if doc.flags.kraal_inbound or frappe.flags.in_install or frappe.flags.in_migrate:
 		return
-	for integration in frappe.get_all(
-		"Kraal Integration", filters={"enabled": 1, "status": ("in", RUNNABLE)}, fields=["name", "vendor"]
-	):
-		if doc.doctype not in connector_class(integration.vendor).pushes:
+	writing_for = frappe.flags.kraal_writing_for
+	for integration in _senders(doc.doctype):
+		if integration.name == writing_for:
 			continue
 		connector = connector_class(integration.vendor)(
 			frappe.get_cached_doc("Kraal Integration", integration.name)
@@ -34,6 +38,22 @@ def document_changed(doc, method: str | None = None) -> None:
 			queue_push(integration.name, *waiting_under)
 
 
+def _senders(doctype: str) -> list:
+	"""The integrations that may send changes of this doctype; read once a run while a run writes."""
+	if frappe.flags.kraal_writing_for:
+		everyone = run_cache.remembered(SENDERS, None, _runnable_integrations)
+	else:
+		everyone = _runnable_integrations()
+	return [i for i in everyone if doctype in connector_class(i.vendor).pushes]
+
+
+def _runnable_integrations() -> list:
+	return frappe.get_all(
+		"Kraal Integration", filters={"enabled": 1, "status": ("in", RUNNABLE)}, fields=["name", "vendor"]
+	)
+
+
+SENDERS = "senders"
 PUSH = "push"
 
 

@@ -7,7 +7,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from kraal_connect.engine import deposits, failed_records, health, pending, sync_from
+from kraal_connect.engine import deposits, failed_records, health, pending, run_cache, sync_from
 from kraal_connect.engine.errors import AuthenticationError, PageLost
 from kraal_connect.engine.locks import integration_lock
 from kraal_connect.engine.redaction import redact
@@ -201,7 +201,8 @@ def _run(doc, trigger: str, work: Callable) -> str:
 	try:
 		context = connector.prepare(stats)
 		frappe.db.commit()
-		work(connector, context, SiteStore(doc, log), caller, stats)
+		with run_cache.scope():
+			work(connector, context, SiteStore(doc, log), caller, stats)
 		# A bank feed's new transactions, or new payouts and settlements: match the deposits.
 		deposits.after_run(connector, stats)
 	except AuthenticationError as exc:

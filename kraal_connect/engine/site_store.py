@@ -4,7 +4,7 @@ records kept in the same transaction as the page that failed them."""
 import frappe
 from frappe.utils import now_datetime
 
-from kraal_connect.engine import failed_records, writer
+from kraal_connect.engine import failed_records, run_cache, writer
 from kraal_connect.engine.errors import PageLost
 from kraal_connect.engine.records import Change, Stream, Target, external_type
 from kraal_connect.engine.redaction import redact
@@ -69,5 +69,6 @@ class SiteStore:
 
 	def rollback(self) -> None:
 		frappe.db.rollback()
+		run_cache.forget()
 		self.log.reload()
 		self.integration.reload()

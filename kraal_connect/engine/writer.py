@@ -8,7 +8,7 @@ from typing import Any
 import frappe
 from frappe.utils import get_datetime, now_datetime
 
-from kraal_connect.engine import decisions, shared_masters
+from kraal_connect.engine import decisions, run_cache, shared_masters
 from kraal_connect.engine.compare import differences
 from kraal_connect.engine.decisions import Decision, Written, decide
 from kraal_connect.engine.errors import ConflictError, PageLost, RecordError, caused_by
@@ -40,26 +40,40 @@ def isolated() -> Iterator[None]:
 		if busy is not None:
 			raise PageLost(f"database busy: {busy}") from exc
 		frappe.db.rollback(save_point=savepoint)
+		run_cache.forget()
 		raise
 	else:
 		frappe.db.release_savepoint(savepoint)
 
 
+LINK_FIELDS = (
+	"name",
+	"reference_doctype",
+	"reference_name",
+	"external_version",
+	"local_modified",
+	"last_synced",
+	"matched",
+)
+
+
 def find_link(integration: str, external_type: str, external_id: str) -> dict | None:
-	return frappe.db.get_value(
-		LINK,
-		{"integration": integration, "external_type": external_type, "external_id": external_id},
-		[
-			"name",
-			"reference_doctype",
-			"reference_name",
-			"external_version",
-			"local_modified",
-			"last_synced",
-			"matched",
-		],
-		as_dict=True,
+	"""The link of one record; within a run read once (engine/run_cache): a customer or an item that
+	many documents name costs one query a run, not one a document."""
+	key = (integration, external_type, external_id)
+	return run_cache.remembered(
+		LINKS,
+		key,
+		lambda: frappe.db.get_value(
+			LINK,
+			{"integration": integration, "external_type": external_type, "external_id": external_id},
+			list(LINK_FIELDS),
+			as_dict=True,
+		),
 	)
+
+
+LINKS = "links"
 
 
 def linked_name(integration: str, external_type: str, external_id: str) -> str | None:
@@ -158,15 +172,16 @@ def _carry_out(decision: Decision, integration, external_type, external_id, vers
 		raise ConflictError(f"{current.doctype} {current.name}: {decision.reason}", holders=decision.holders)
 	if action == decisions.SKIP:
 		return "skipped"
-	if action == decisions.INSERT:
-		_add_link(integration, external_type, external_id, _insert(mapped), version)
-	elif action == decisions.CANCEL:
-		_undo(current)
-		_relink(written.link.name, current, version)
-	elif action == decisions.RELINK:
-		_relink(written.link.name, current, version)
-	else:
-		_relink(written.link.name, _update(current, mapped), version)
+	with writing_for(integration):
+		if action == decisions.INSERT:
+			_add_link(integration, external_type, external_id, _insert(mapped), version)
+		elif action == decisions.CANCEL:
+			_undo(current)
+			_relink(written.link, current, version)
+		elif action == decisions.RELINK:
+			_relink(written.link, current, version)
+		else:
+			_relink(written.link, _update(current, mapped), version)
 	return decisions.OUTCOME[action]
 
 
@@ -182,7 +197,8 @@ def ensure(integration: str, external_type: str, external_id: str, version: str,
 	if existing is not None:
 		_add_link(integration, external_type, external_id, existing, version, matched=True)
 		return "skipped"
-	_add_link(integration, external_type, external_id, _insert(mapped), version)
+	with writing_for(integration):
+		_add_link(integration, external_type, external_id, _insert(mapped), version)
 	return "created"
 
 
@@ -191,7 +207,7 @@ def record_push(integration: str, external_type: str, external_id: str, doc, ver
 	vendor gave back, so that version coming back from the vendor is not written again."""
 	link = find_link(integration, external_type, external_id)
 	if link:
-		_relink(link.name, doc, version)
+		_relink(link, doc, version)
 	else:
 		_add_link(integration, external_type, external_id, doc, version)
 
@@ -236,9 +252,12 @@ def _company_keyed(child_doctype: str) -> bool:
 def _add_link(
 	integration: str, external_type: str, external_id: str, doc, version: str, matched: bool = False
 ) -> None:
-	frappe.get_doc(
+	"""One row, in the transaction of the document it names. Not a full Document insert: the engine
+	wrote the values (no links to validate, a query each), nobody else hooks the engine's own rows, and
+	its controller's before_insert (what the record is and where it lives at the vendor) still runs."""
+	link = frappe.new_doc(LINK)
+	link.update(
 		{
-			"doctype": LINK,
 			"integration": integration,
 			"external_type": external_type,
 			"external_id": external_id,
@@ -249,7 +268,14 @@ def _add_link(
 			"local_modified": doc.modified,
 			"matched": int(matched),
 		}
-	).insert(ignore_permissions=True)
+	)
+	link.run_method("before_insert")
+	link.db_insert()
+	links = run_cache.table(LINKS)
+	if links is not None:
+		links[(integration, external_type, external_id)] = frappe._dict(
+			{field: link.get(field) for field in LINK_FIELDS}
+		)
 
 
 def remove(integration: str, entity: str, external_id: str) -> str:
@@ -284,8 +310,10 @@ def remove(integration: str, entity: str, external_id: str) -> str:
 				f"{current.doctype} {current.name}: {decision.reason}", holders=decision.holders
 			)
 		if decision.action == decisions.CANCEL:
-			_undo(current)
-		_relink(link.name, current, DELETED)
+			with writing_for(integration):
+				_undo(current)
+		_relink(link, current, DELETED)
+		run_cache.drop(LINKS, (integration, link.external_type, external_id))
 	return "cancelled" if links else "skipped"
 
 
@@ -376,18 +404,28 @@ def _mark_inbound(doc) -> None:
 	doc.flags.kraal_inbound = True
 
 
-def _relink(link_name: str, doc, version: str) -> None:
-	frappe.db.set_value(
-		LINK,
-		link_name,
-		{
-			"reference_name": doc.name,
-			"external_version": version,
-			"last_synced": now_datetime(),
-			"local_modified": doc.modified,
-		},
-		update_modified=False,
-	)
+def _relink(link: dict, doc, version: str) -> None:
+	"""The link points at doc at this version; the dict (the run's cached one, when it is) says so too."""
+	values = {
+		"reference_name": doc.name,
+		"external_version": version,
+		"last_synced": now_datetime(),
+		"local_modified": doc.modified,
+	}
+	frappe.db.set_value(LINK, link.name, values, update_modified=False)
+	link.update(values)
+
+
+@contextmanager
+def writing_for(integration: str) -> Iterator[None]:
+	"""Documents written here are the integration's: what ERPNext writes with them (stock and ledger
+	rows) is not sent back to its vendor (engine/outbound)."""
+	before = frappe.flags.kraal_writing_for
+	frappe.flags.kraal_writing_for = integration
+	try:
+		yield
+	finally:
+		frappe.flags.kraal_writing_for = before
 
 
 def _changed_since_sync(current, link) -> bool:

@@ -8,6 +8,7 @@ from graphql import OperationDefinitionNode, parse
 
 from emulators.shopify import MAX_QUERY_COST, QueryCost, build_shopify_schema
 from kraal_connect.connectors.shopify import queries, streams
+from tests.standalone.shopify_support import BROOKLYN, MAIN
 
 pytest_plugins = ["tests.standalone.shopify_fixtures"]
 
@@ -125,3 +126,11 @@ def test_what_a_page_may_have_cut_short():
 	assert queries.order_cut_short({**whole, "fulfillments": [{"fulfillmentLineItems": more}]})
 	assert queries.product_cut_short({"variants": more})
 	assert not queries.product_cut_short({"variants": {"pageInfo": {"hasNextPage": False}}})
+
+
+def test_a_run_sets_up_from_one_call_for_the_store_and_its_locations(shopify):
+	shop, locations = shopify.api.shop_and_locations()
+	assert shop["currencyCode"] == "USD"
+	assert {loc["id"] for loc in locations} >= {MAIN, BROOKLYN}
+	assert operations(shopify) == ["ShopAndLocations"]
+	assert requested_cost(queries.SHOP_AND_LOCATIONS, 250) <= MAX_QUERY_COST

@@ -18,6 +18,8 @@ from kraal_connect.connectors.shopify import queries
 from kraal_connect.engine.errors import AuthenticationError, SyncError, TransientError, retry_after_seconds
 
 API_VERSION = "2026-01"
+# Shopify's largest page: a store has fewer locations than that.
+LOCATIONS_PAGE = 250
 # inventorySetQuantities takes at most this many quantities a call.
 INVENTORY_BATCH_SIZE = 250
 WEBHOOK_TOPICS = (
@@ -191,7 +193,12 @@ class ShopifyApi:
 		return self.execute(queries.SHOP)["shop"]
 
 	def locations(self) -> list[dict]:
-		return self._connection(queries.LOCATIONS, "locations", {"first": 250}).nodes
+		return self._connection(queries.LOCATIONS, "locations", {"first": LOCATIONS_PAGE}).nodes
+
+	def shop_and_locations(self) -> tuple[dict, list[dict]]:
+		"""What a run sets up from, in one call: the store and its locations."""
+		data = self.execute(queries.SHOP_AND_LOCATIONS, {"first": LOCATIONS_PAGE})
+		return data["shop"], (data.get("locations") or {}).get("nodes") or []
 
 	def products(self, since: str | None, after: str | None, first: int) -> Connection:
 		return self._connection(

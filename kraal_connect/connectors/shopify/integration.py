@@ -105,7 +105,7 @@ class ShopifyConnector(Connector):
 	def prepare(self, stats: RunStats) -> mapping.ShopifyContext:
 		doc = self.integration
 		authorization.check_granted(doc)  # a scope the store did not grant is named before any call
-		shop = self.caller(self.api.shop)
+		shop, locations = self.caller(self.api.shop_and_locations)
 		company_currency = frappe.get_cached_value("Company", doc.company, "default_currency")
 		if shop.get("currencyCode") != company_currency:
 			raise SyncError(
@@ -114,7 +114,6 @@ class ShopifyConnector(Connector):
 			)
 		if doc.external_account != self.api.shop_domain:
 			doc.db_set("external_account", self.api.shop_domain)
-		locations = self.caller(self.api.locations)
 		self._add_location_rows(locations)
 		accounts = self._mapped(ACCOUNT_MAPPING)
 		item_group = frappe.db.get_single_value("Stock Settings", "item_group") or _leaf(
@@ -281,8 +280,9 @@ class ShopifyConnector(Connector):
 		"""ERPNext follows a Sales Order's delivery and billing, and frees the stock it reserved, through
 		Delivery Note and Sales Invoice rows that name its rows (so_detail). A Ref names a document, not a
 		row, and the rows have names only once the Sales Order is written: so it is written here, with the
-		targets before it, in a savepoint of its own (the writer skips it when the record's targets are
-		written), and the later documents' rows are pointed at its rows.
+		targets before it, inside the record's own savepoint (the engine's: what fails here undoes the
+		whole record), the writer skipping it when the record's targets are written, and the later
+		documents' rows are pointed at its rows.
 
 		A paid order Shopify cancelled cannot cancel its Sales Order (the invoice holds it; the refund's
 		credit note undoes the invoice): the Sales Order is closed, which frees its stock, and documents
@@ -301,19 +301,18 @@ class ShopifyConnector(Connector):
 		if not pointing:
 			return targets
 		cancelled = bool(order.get("cancelledAt"))
-		with writer.isolated():
-			for target in targets[: position + 1]:
-				writer.upsert(
-					self.integration.name,
-					external_type(ORDERS, target.key),
-					order["id"],
-					order["updatedAt"],
-					target.doc,
-					conflict_rule=self.integration.get("conflict_rule"),
-				)
-			sales_order = writer.linked_name(self.integration.name, ORDERS, order["id"])
-			if cancelled:
-				_close(sales_order)
+		for target in targets[: position + 1]:
+			writer.upsert(
+				self.integration.name,
+				external_type(ORDERS, target.key),
+				order["id"],
+				order["updatedAt"],
+				target.doc,
+				conflict_rule=self.integration.get("conflict_rule"),
+			)
+		sales_order = writer.linked_name(self.integration.name, ORDERS, order["id"])
+		if cancelled:
+			_close(sales_order)
 		# Its rows by its creation too: a Sales Order of the same name that another process deleted
 		# (freeing the number) may still show its rows in this transaction's snapshot.
 		created = frappe.db.get_value("Sales Order", sales_order, "creation")

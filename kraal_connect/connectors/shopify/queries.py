@@ -117,6 +117,16 @@ query Locations($first: Int!, $after: String) {
 """
 
 
+SHOP_AND_LOCATIONS = """
+query ShopAndLocations($first: Int!) {
+  shop { id name email myshopifyDomain currencyCode ianaTimezone weightUnit enabledPresentmentCurrencies }
+  locations(first: $first, includeInactive: true) {
+    nodes { id name isActive address { city countryCode } }
+  }
+}
+"""
+
+
 def product_fields(n: Nested) -> str:
 	return f"""
 fragment ProductFields on Product {{
