@@ -162,7 +162,7 @@ def test_settlements_book_one_journal_entry_each_and_an_unmapped_fee_type_fails_
 		"2026-10-17T10:24:05Z",
 		True,
 	)
-	assert done == {"createdSince": "2026-10-17T10:24:05Z"}
+	assert done == {"createdSince": "2026-10-17T10:24:05Z", "read": ["52713019002"]}
 
 	# With the mapping added, reading the reports again (the cursor cleared) books the one that failed.
 	store.cursors[mapping.SETTLEMENTS] = None

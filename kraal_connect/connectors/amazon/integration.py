@@ -380,7 +380,13 @@ class AmazonConnector(Connector):
 					booked_versions=partial(writer.booked_versions, self.integration.name, mapping.ORDERS),
 				)
 			),
-			catalog_items_stream(api, self.caller, home, self._listings),
+			catalog_items_stream(
+				api,
+				self.caller,
+				home,
+				self._listings,
+				booked_versions=partial(writer.booked_versions, self.integration.name, mapping.CATALOG_ITEMS),
+			),
 			settlements_stream(api, self.caller, marketplace_ids),
 		]
 

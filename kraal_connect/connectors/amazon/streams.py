@@ -101,18 +101,21 @@ def settlements_stream(
 ) -> Stream:
 	"""Finished V2 settlement reports, each document downloaded and split into one Change a settlement.
 
-	Cursor: {"createdSince", "nextToken", "newest"} while paging (Amazon lists newest first), then
-	{"createdSince": the newest report's createdTime}. The first run gets the 90 days Amazon keeps.
+	Cursor: {"createdSince", "read", "nextToken", "newest", "newest_ids"} while paging (Amazon lists
+	newest first), then {"createdSince": the newest report's createdTime, "read": the reports created
+	then}. The next run lists from that time on (inclusive) and skips the reports read already: a
+	finished report never changes, so it is downloaded once. The first run gets the 90 days Amazon keeps.
 	"""
 
 	def fetch(cursor: str | None) -> Page:
 		state = json.loads(cursor) if cursor else {}
+		read = set(state.get("read") or [])
 		reports, next_token = api.settlement_reports(
 			list(marketplace_ids), state.get("createdSince"), state.get("nextToken"), page_size
 		)
 		changes = []
 		for report in reports:
-			if not report.get("reportDocumentId"):
+			if not report.get("reportDocumentId") or report.get("reportId") in read:
 				continue
 			text = call(api.report_document, report["reportDocumentId"])
 			for settlement_id, flat_file in mapping.split_settlements(text):
@@ -122,16 +125,34 @@ def settlements_stream(
 					"flat_file": flat_file,
 				}
 				changes.append(Change(settlement_id or f"report {report.get('reportId')}", record))
-		created = [_instant(r["createdTime"]) for r in reports if r.get("createdTime")]
-		if state.get("newest"):
-			created.append(_instant(state["newest"]))
-		newest = _iso(max(created)) if created else state.get("createdSince")
+		newest, newest_ids = newest_reports(state, reports)
 		if next_token:
-			following = {"createdSince": state.get("createdSince"), "nextToken": next_token, "newest": newest}
+			following = {
+				"createdSince": state.get("createdSince"),
+				"read": sorted(read),
+				"nextToken": next_token,
+				"newest": newest,
+				"newest_ids": newest_ids,
+			}
 			return Page(changes, json.dumps(following), has_more=True)
-		return Page(changes, json.dumps({"createdSince": newest}) if newest else None)
+		return Page(changes, json.dumps({"createdSince": newest, "read": newest_ids}) if newest else None)
 
 	return Stream(entity=mapping.SETTLEMENTS, fetch=fetch, map=mapping.settlement_journal_entry)
+
+
+def newest_reports(state: Mapping[str, Any], reports: Sequence[Mapping[str, Any]]) -> tuple[str | None, list]:
+	"""The newest creation time a pass has seen (the previous runs' mark included) and the reports
+	created at it: where the next run lists from, and what it need not download again."""
+	seen = []
+	if state.get("newest"):
+		seen.append((_instant(state["newest"]), state.get("newest_ids") or []))
+	elif state.get("createdSince"):
+		seen.append((_instant(state["createdSince"]), state.get("read") or []))
+	seen += [(_instant(r["createdTime"]), [r.get("reportId")]) for r in reports if r.get("createdTime")]
+	if not seen:
+		return state.get("createdSince"), sorted(state.get("read") or [])
+	top = max(moment for moment, _ in seen)
+	return _iso(top), sorted({i for moment, ids in seen if moment == top for i in ids if i})
 
 
 class Listing(NamedTuple):
@@ -157,30 +178,46 @@ def listings_from(records: Iterable[Mapping[str, Any]]) -> list[Listing]:
 	return list(found.values())
 
 
+def catalog_version(listing: Listing, marketplace_id: str) -> str:
+	"""The version an Item described from the catalog is booked at: its ASIN in the marketplace read."""
+	return f"{listing.asin}@{marketplace_id}"
+
+
 def catalog_items_stream(
-	api: AmazonApi, call: Call, marketplace_id: str, listings: Sequence[Listing], page_size: int = 20
+	api: AmazonApi,
+	call: Call,
+	marketplace_id: str,
+	listings: Sequence[Listing],
+	page_size: int = 20,
+	booked_versions: Callable[[list[str]], Mapping[str, str]] | None = None,
 ) -> Stream:
 	"""An Item for each listing, described from getCatalogItem (2022-04-01) in one marketplace.
 
 	Cursor: the index of the next listing; None after the last, so each run looks at all of them.
+	booked_versions(seller SKUs) gives the version each listing's Item was booked at: a listing whose
+	Item was described from the catalog at its ASIN is not asked for again (one getCatalogItem per
+	listing, not one per listing a run); an Item an order or the inventory made is described once.
 	"""
+
+	def listing_change(listing: Listing, booked: str | None) -> Change:
+		version = catalog_version(listing, marketplace_id)
+		if booked == version:
+			return Change(listing.seller_sku, version=version, unchanged=True)
+		record = {
+			"sellerSku": listing.seller_sku,
+			"asin": listing.asin,
+			"title": listing.title,
+			"marketplaceId": marketplace_id,
+			"catalogItem": call(api.catalog_item, listing.asin, marketplace_id),
+		}
+		return Change(listing.seller_sku, record, version=version)
 
 	def fetch(cursor: str | None) -> Page:
 		start = int(cursor or 0)
 		batch = listings[start : start + page_size]
-		changes = [
-			Change(
-				listing.seller_sku,
-				{
-					"sellerSku": listing.seller_sku,
-					"asin": listing.asin,
-					"title": listing.title,
-					"marketplaceId": marketplace_id,
-					"catalogItem": call(api.catalog_item, listing.asin, marketplace_id),
-				},
-			)
-			for listing in batch
-		]
+		skus = [listing.seller_sku for listing in batch]
+		booked = booked_versions(skus) if booked_versions and skus else {}
+		changes = [listing_change(listing, booked.get(listing.seller_sku)) for listing in batch]
 		end = start + len(batch)
 		if end < len(listings):
 			return Page(changes, str(end), has_more=True)
