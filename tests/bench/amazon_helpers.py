@@ -227,6 +227,7 @@ def purge(integration: str) -> None:
 	frappe.db.delete(LINK, {"integration": integration})
 	frappe.db.delete("Kraal Account Mapping", {"integration": integration})
 	frappe.db.delete("Kraal Failed Record", {"integration": integration})
+	frappe.db.delete("Kraal Platform Stock", {"integration": integration})
 	for log in frappe.get_all("Kraal Sync Log", filters={"integration": integration}, pluck="name"):
 		frappe.delete_doc("Kraal Sync Log", log, force=True, delete_permanently=True)
 	frappe.delete_doc("Kraal Integration", integration, force=True, delete_permanently=True)

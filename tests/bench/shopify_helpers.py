@@ -240,7 +240,13 @@ def purge_integration(name: str) -> None:
 	)
 	for link in links:
 		retried_on_deadlock(delete_document, link.reference_doctype, link.reference_name)
-	for doctype in ("Kraal External Link", "Kraal Account Mapping", "Kraal Sync Log", "Kraal Failed Record"):
+	for doctype in (
+		"Kraal External Link",
+		"Kraal Account Mapping",
+		"Kraal Sync Log",
+		"Kraal Failed Record",
+		"Kraal Platform Stock",
+	):
 		frappe.db.delete(doctype, {"integration": name})
 	if frappe.db.exists("Kraal Integration", name):
 		frappe.delete_doc("Kraal Integration", name, force=True)

@@ -6,7 +6,7 @@ from functools import partial
 
 import frappe
 from frappe import _
-from frappe.utils import flt, getdate
+from frappe.utils import flt, get_datetime, getdate, now_datetime
 
 from kraal_connect.connectors.amazon import discovery, mapping, sources
 from kraal_connect.connectors.amazon.client import AmazonApi
@@ -18,7 +18,7 @@ from kraal_connect.connectors.amazon.streams import (
 	orders_stream,
 	settlements_stream,
 )
-from kraal_connect.engine import writer
+from kraal_connect.engine import platform_stock, writer
 from kraal_connect.engine.connector import Connector
 from kraal_connect.engine.errors import SyncError
 from kraal_connect.engine.records import Stream, content_hash
@@ -370,7 +370,7 @@ class AmazonConnector(Connector):
 		home = marketplace_ids[0]
 		networks = mapping.fba_networks(marketplace_ids, self._mapped()[mapping.FBA_MARKETPLACE])
 		return [
-			self._collecting_listings(fba_inventory_stream(api, networks)),
+			self._collecting_listings(self._keeping_counts(fba_inventory_stream(api, networks))),
 			self._collecting_listings(
 				orders_stream(
 					api,
@@ -411,6 +411,28 @@ class AmazonConnector(Connector):
 		return discovery.discover(
 			[c.record for c in orders if c.record], [c.record["flat_file"] for c in reports if c.record], own
 		)
+
+	def _keeping_counts(self, stream: Stream) -> Stream:
+		"""The FBA inventory stream, each count it maps also kept as Amazon's last count of the SKU in its
+		marketplace's warehouse (engine/platform_stock), whether or not it changes the warehouse."""
+
+		def map_and_keep(summary, ctx):
+			targets = stream.map(summary, ctx)
+			sku, marketplace_id = summary["sellerSku"], summary["marketplaceId"]
+			counted_at = summary.get("lastUpdatedTime")
+			platform_stock.counted(
+				self.integration.name,
+				f"{marketplace_id}:{sku}",
+				sku,
+				ctx.fba_warehouses[marketplace_id],
+				mapping.on_hand_quantity(summary),
+				get_datetime(counted_at.replace("Z", "+00:00")).replace(tzinfo=None)
+				if counted_at
+				else now_datetime(),
+			)
+			return targets
+
+		return dataclasses.replace(stream, map=map_and_keep)
 
 	def _collecting_listings(self, stream: Stream) -> Stream:
 		"""The stream, the listings of its records also added to the catalog stream's list."""

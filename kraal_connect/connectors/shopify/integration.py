@@ -24,7 +24,7 @@ from kraal_connect.connectors.shopify.mapping import (
 	TAX_MAPPING,
 )
 from kraal_connect.connectors.shopify.mapping.orders import delivered_rows, sales_order_row_lines
-from kraal_connect.engine import selling_totals, writer
+from kraal_connect.engine import platform_stock, selling_totals, writer
 from kraal_connect.engine.connector import Connector
 from kraal_connect.engine.errors import AuthenticationError, RecordError, SyncError, TransientError
 from kraal_connect.engine.records import Change, Target, external_type
@@ -381,6 +381,14 @@ class ShopifyConnector(Connector):
 		)
 		if not item_code:
 			return doc  # the writer names the missing Item
+		platform_stock.counted(
+			self.integration.name,
+			level["id"],
+			item_code,
+			row["warehouse"],
+			row["qty"],
+			f"{doc['posting_date']} {doc['posting_time']}",
+		)
 		qty, rate = get_stock_balance(
 			item_code, row["warehouse"], doc["posting_date"], doc["posting_time"], with_valuation_rate=True
 		)[:2]
