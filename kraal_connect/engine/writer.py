@@ -6,6 +6,7 @@ from functools import cached_property
 from typing import Any
 
 import frappe
+from erpnext.accounts.utils import get_autoname_with_number
 from frappe.utils import get_datetime, now_datetime
 
 from kraal_connect.engine import decisions, run_cache, shared_masters
@@ -230,7 +231,11 @@ def _same_named(mapped: dict):
 	fields a Customer, Supplier, Item or Item Price is known by."""
 	doctype = mapped["doctype"]
 	autoname = frappe.get_meta(doctype).autoname or ""
-	name = mapped.get("name") or (mapped.get(autoname[6:]) if autoname.startswith("field:") else None)
+	name = (
+		mapped.get("name")
+		or (mapped.get(autoname[6:]) if autoname.startswith("field:") else None)
+		or _named_by_controller(mapped)
+	)
 	if name and frappe.db.exists(doctype, name):
 		return frappe.get_doc(doctype, name)
 	key = None if name else shared_masters.natural_key(mapped)
@@ -238,6 +243,16 @@ def _same_named(mapped: dict):
 		found = frappe.get_all(doctype, filters=key, pluck="name", order_by="creation", limit=1)
 		if found:
 			return frappe.get_doc(doctype, found[0])
+	return None
+
+
+def _named_by_controller(mapped: dict) -> str | None:
+	"""The name ERPNext's controller gives a ledger account ("1010 - Checking - KQC"): one a person or
+	an earlier migration made under that name is the same account, not a duplicate to fail on."""
+	if mapped["doctype"] == "Account" and mapped.get("account_name") and mapped.get("company"):
+		return get_autoname_with_number(
+			mapped.get("account_number"), mapped["account_name"], mapped["company"]
+		)
 	return None
 
 
@@ -292,12 +307,25 @@ def remove(integration: str, entity: str, external_id: str) -> str:
 			"external_type": ("like", f"{entity}%"),
 			"external_version": ("!=", DELETED),
 		},
-		fields=["name", "external_type", "reference_doctype", "reference_name", "external_version"],
+		fields=[
+			"name",
+			"external_type",
+			"reference_doctype",
+			"reference_name",
+			"external_version",
+			"matched",
+		],
 		order_by="creation desc",
 	)
 	links = [ln for ln in links if ln.external_type == entity or ln.external_type.startswith(f"{entity}:")]
 	for link in links:
 		current = frappe.get_doc(link.reference_doctype, link.reference_name)
+		if link.matched:
+			# A master the integration matched is not its own (another store sells the Item): the
+			# record's going only ends the link.
+			_relink(link, current, DELETED)
+			run_cache.drop(LINKS, (integration, link.external_type, external_id))
+			continue
 		decision = decide(
 			DELETED,
 			Written(version=link.external_version, docstatus=current.docstatus),

@@ -16,7 +16,7 @@ import pytest
 
 from kraal_connect.connectors.qbo.reconciliation import reconcile, reconcile_books
 from kraal_connect.connectors.shopify import mapping as shopify_mapping
-from kraal_connect.connectors.shopify.mapping.records import CUSTOMERS, ORDERS, variant_type
+from kraal_connect.connectors.shopify.mapping.records import CUSTOMERS, ORDERS, PRODUCTS, variant_type
 from kraal_connect.engine.runner import run_integration
 from tests.bench import plaid_helpers, shopify_helpers
 from tests.bench.conftest import ABBR as OTHER_ABBR
@@ -64,7 +64,20 @@ def existing_masters(qbo_data):
 	vendor = source_records(qbo_data, "Vendor")[0]["DisplayName"]
 	customer = source_records(qbo_data, "Customer")[0]["DisplayName"]
 	item = next(i for i in source_records(qbo_data, "Item") if i["Type"] == "Inventory")
+	rent = next(a for a in source_records(qbo_data, "Account") if a["AccountType"] == "Expense")
 	made = [
+		# The ledger account a person made before the migration, as QuickBooks numbers and names it.
+		frappe.get_doc(
+			{
+				"doctype": "Account",
+				"account_name": rent["Name"],
+				"account_number": rent["AcctNum"],
+				"company": COMPANY,
+				"parent_account": frappe.db.get_value(
+					"Account", {"company": COMPANY, "root_type": "Expense", "is_group": 1}
+				),
+			}
+		).insert(),
 		frappe.get_doc(
 			{
 				"doctype": "Supplier",
@@ -357,5 +370,28 @@ def test_a_second_store_selling_the_same_skus_books_every_order_beside_the_first
 	assert customer
 	assert NON_ASCII in frappe.db.get_value("Customer", customer, "customer_details")
 	assert NON_ASCII in log.summary
+
+	# The second store deletes a product both sell: its own template goes, the first store's Items stay.
+	tee = next(p for p in second_store.records("products") if p["title"] == "Classic Tee")
+	tee_id = tee["id"].rsplit("/", 1)[1]
+	(second_store.data / "products" / f"{tee_id}.json").unlink()
+	second_store.save(
+		"events",
+		str(990002 + SECOND_STORE),
+		{
+			"__typename": "BasicEvent",
+			"id": f"gid://shopify/BasicEvent/{990002 + SECOND_STORE}",
+			"action": "destroy",
+			"message": "Classic Tee was deleted.",
+			"subjectId": tee["id"],
+			"subjectType": "PRODUCT",
+			"createdAt": "2026-11-30T12:00:00Z",
+		},
+	)
+	assert run_integration(second, "Manual")
+	assert latest_log(second).status == "Success", [f.message for f in latest_log(second).failures]
+	tee_skus = [v["sku"] for v in tee["variants"]["nodes"]]
+	assert frappe.get_all("Item", filters={"name": ("in", tee_skus), "disabled": 1}, pluck="name") == []
+	assert frappe.db.get_value("Item", shopify_helpers.linked(second, PRODUCTS, tee["id"]), "disabled") == 1
 
 	assert changed_settings(settings, site_settings()) == {}
