@@ -20,6 +20,9 @@ class Discovered:
 	name: str = ""
 	# The vendor's own number for it, where it keeps one (a QuickBooks account number).
 	number: str = ""
+	# Other names the vendor gives it ("paypal", the gateway's code, beside "PayPal Express Checkout").
+	# The key itself is never taken for a name: most keys are ids ("4", "gid://shopify/Location/1").
+	aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,13 +46,13 @@ def _singular(word: str) -> str:
 
 def suggest(found: Discovered, candidates: Sequence[Candidate]) -> str | None:
 	"""The one candidate that fits the key, in order of certainty: the same number; the same name
-	(the vendor's name or its key); a name holding every word of the vendor's. None when no candidate
+	(the vendor's name or an alias); a name holding every word of the vendor's. None when no candidate
 	fits or more than one fits equally well."""
 	if found.number:
 		same_number = [c for c in candidates if c.number and c.number.strip() == found.number.strip()]
 		if same_number:
 			return _only(same_number)
-	names = [w for w in dict.fromkeys((words(found.name), words(found.key))) if w]
+	names = [w for w in dict.fromkeys(map(words, (found.name, *found.aliases))) if w]
 	same_name = [c for c in candidates if words(c.title) in names or words(c.name) in names]
 	if same_name:
 		return _only(same_name)

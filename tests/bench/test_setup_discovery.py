@@ -17,7 +17,8 @@ from kraal_connect.connectors.amazon import mapping as amazon
 from kraal_connect.connectors.shopify.mapping import GATEWAY_MAPPING, LOCATION_MAPPING, TAX_MAPPING
 from kraal_connect.engine import failed_records
 from kraal_connect.engine.runner import retry_failures, run_integration
-from tests.bench import amazon_helpers
+from kraal_connect.engine.suggestions import words
+from tests.bench import amazon_helpers, qbo_helpers
 from tests.bench.shopify_helpers import (
 	ABBR,
 	COMPANY,
@@ -31,7 +32,7 @@ from tests.bench.shopify_helpers import (
 )
 from tests.bench.site_helpers import counts
 
-pytest_plugins = ["tests.bench.shopify_helpers"]
+pytest_plugins = ["tests.bench.shopify_helpers", "tests.bench.qbo_helpers"]
 
 MAPPING = "Kraal Account Mapping"
 
@@ -371,3 +372,53 @@ def test_amazon_discover_map_then_one_sync_books_every_order_and_settlement(amaz
 		== []
 	)
 	assert frappe.db.count("Kraal Sync Log", {"integration": doc.name}) == 1  # no second round
+
+
+# -- QuickBooks --------------------------------------------------------------------------------------
+
+
+def test_quickbooks_discover_lists_every_account_and_tax_rate_with_the_companys_own_where_named_alike(
+	qbo_integration, qbo_data
+):
+	realm = qbo_data / "realms" / qbo_helpers.REALM
+	accounts = json.loads((realm / "Account.json").read_text())["QueryResponse"]["Account"]
+	rates = json.loads((realm / "TaxRate.json").read_text())["QueryResponse"]["TaxRate"]
+	# Connecting already pointed QuickBooks' A/R, A/P and the like at the company's own accounts.
+	filled_before = set(
+		frappe.get_all(
+			MAPPING,
+			filters={"integration": qbo_integration, "target_name": ("is", "set")},
+			pluck="external_key",
+		)
+	)
+	result = api.discover(qbo_integration)
+	assert result["listed"] == len(accounts) + len(rates)
+	# A row left empty is migrated (an account) or books to the sales-tax payable (a rate).
+	empty = frappe.db.count(MAPPING, {"integration": qbo_integration, "target_name": ("is", "not set")})
+	assert (result["empty"], result["automatic"]) == (0, empty)
+	assert empty and "rows left empty are set up by the first sync itself" in result["message"]
+	assert frappe.get_all("Kraal External Link", filters={"integration": qbo_integration}) == []
+
+	rows = frappe.get_all(
+		MAPPING,
+		filters={"integration": qbo_integration},
+		fields=["key_type", "external_key", "external_name", "target_name"],
+	)
+	titles = {(r.key_type, r.external_key): r.external_name for r in rows}
+	assert titles[("QuickBooks Account", "38")] == "Equipment:Vehicles"
+	assert titles[("Tax Rate", "1")] == "California"
+	by_id = {a["Id"]: a for a in accounts}
+	suggested = [
+		r
+		for r in rows
+		if r.target_name and r.key_type == "QuickBooks Account" and r.external_key not in filled_before
+	]
+	assert len(suggested) == result["suggested"]
+	assert suggested  # the standard chart has accounts of QuickBooks' names (Cost of Goods Sold)
+	for row in suggested:
+		company, name, number = frappe.db.get_value(
+			"Account", row.target_name, ["company", "account_name", "account_number"]
+		)
+		qbo = by_id[row.external_key]
+		assert company == qbo_helpers.COMPANY
+		assert number == qbo.get("AcctNum") or set(words(qbo["FullyQualifiedName"])) <= set(words(name))

@@ -24,6 +24,7 @@ ACCOUNTS = [
 	Candidate("NJ Sales Tax - KSC", "NJ Sales Tax"),
 	Candidate("4000 - Sales - KSC", "Sales", "4000"),
 	Candidate("Sales Returns - KSC", "Sales Returns"),
+	Candidate("st 4 - KSC", "st 4"),
 ]
 
 
@@ -40,13 +41,19 @@ def test_words_are_lower_case_singular_and_split_at_anything_not_a_letter_or_dig
 @pytest.mark.parametrize(
 	("found", "expected"),
 	[
-		# Named like it: every word of the vendor's name (or key) in the account's.
+		# Named like it: every word of the vendor's name (or of an alias) in the account's.
 		(
 			Discovered(GATEWAY_MAPPING, "shopify_payments", "Shopify Payments"),
 			"Shopify Payments Clearing - KSC",
 		),
 		(Discovered(GATEWAY_MAPPING, "paypal", "PayPal"), "PayPal Clearing - KSC"),
 		(Discovered(GATEWAY_MAPPING, "manual", "manual"), "Manual Payments - KSC"),
+		(
+			Discovered(GATEWAY_MAPPING, "paypal", "PayPal Express Checkout", aliases=("paypal",)),
+			"PayPal Clearing - KSC",
+		),
+		# An id is no name: QuickBooks account 4 is not the account named "st 4".
+		(Discovered("QuickBooks Account", "4", "Undeposited Funds"), None),
 		# The same name wins over names that merely hold its words.
 		(Discovered("QuickBooks Account", "1", "Sales"), "4000 - Sales - KSC"),
 		# The same number wins over everything.

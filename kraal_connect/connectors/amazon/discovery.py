@@ -53,8 +53,10 @@ def order_keys(order: Mapping[str, Any], own_marketplaces: Collection[str]) -> l
 def settlement_keys(settlement: Settlement) -> list[Discovered]:
 	"""Every fee type of a settlement, titled with Amazon's own words, and the currency it is paid in."""
 	found = [Discovered(FEE_TYPE, row.fee_type, fee_name(row)) for row in settlement.rows]
+	currency = settlement.currency
+	# The currency's code is a name too: an account named for it (Amazon Clearing USD) fits.
 	found.append(
-		Discovered(CLEARING, settlement.currency, f"Amazon settlements paid in {settlement.currency}")
+		Discovered(CLEARING, currency, f"Amazon settlements paid in {currency}", aliases=(currency,))
 	)
 	return found
 

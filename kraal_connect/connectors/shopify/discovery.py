@@ -63,7 +63,7 @@ def order_keys(order: Mapping[str, Any]) -> list[Discovered]:
 		for t in transactions
 		if t.get("kind") in BOOKED_KINDS and t.get("status") == "SUCCESS"
 	]
-	return [Discovered(GATEWAY_MAPPING, key, name) for key, name in gateways if key] + [
+	return [Discovered(GATEWAY_MAPPING, key, name, aliases=(key,)) for key, name in gateways if key] + [
 		Discovered(TAX_MAPPING, title, title) for title in titles if title
 	]
 
