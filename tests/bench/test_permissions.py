@@ -35,6 +35,7 @@ TABLE = {
 	"kraal_connect.api.disconnect": ({}, RUN),
 	"kraal_connect.api.reconnect": ({}, RUN),
 	"kraal_connect.api.resync_from_start": ({}, RUN),
+	"kraal_connect.api.discover": ({}, RUN),
 	"kraal_connect.api.retry_all_failures": ({}, RUN),
 	"kraal_connect.api.retry_failure": ({"failed_record": None}, RUN),
 	"kraal_connect.api.apply_source_version": ({"failed_record": None}, RUN),
