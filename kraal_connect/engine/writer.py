@@ -191,9 +191,14 @@ def _schema(doctype: str) -> dict[str, tuple[str, str]]:
 
 
 def ensure(integration: str, external_type: str, external_id: str, version: str, mapped: dict) -> str:
-	"""Create the document when no record wrote it yet; never change it (its own stream does)."""
-	if find_link(integration, external_type, external_id):
+	"""Create the document when no record wrote it yet; never change it (its own stream does). One a
+	person deleted since (the shipping Item a store's orders need) is created again."""
+	link = find_link(integration, external_type, external_id)
+	if link and frappe.db.exists(link.reference_doctype, link.reference_name):
 		return "skipped"
+	if link:
+		frappe.db.delete(LINK, link.name)
+		run_cache.drop(LINKS, (integration, external_type, external_id))
 	mapped, existing = _existing_master(integration, resolve_refs(integration, mapped))
 	if existing is not None:
 		_add_link(integration, external_type, external_id, existing, version, matched=True)

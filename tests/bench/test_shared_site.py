@@ -395,3 +395,19 @@ def test_a_second_store_selling_the_same_skus_books_every_order_beside_the_first
 	assert frappe.db.get_value("Item", shopify_helpers.linked(second, PRODUCTS, tee["id"]), "disabled") == 1
 
 	assert changed_settings(settings, site_settings()) == {}
+
+
+def test_a_setup_record_deleted_by_someone_else_is_made_again(two_stores):
+	"""Something else on the site deleted the store's shipping Item (a clean-up that did not know the
+	integration used it): the next run makes it again instead of failing every order."""
+	(first, _store), _second = two_stores
+	assert run_integration(first, "Manual")
+	shipping = frappe.db.get_value("Kraal Integration", first, "shipping_item")
+	assert shipping
+	frappe.db.delete("Item", {"name": shipping})
+	frappe.db.commit()
+
+	assert run_integration(first, "Manual")
+	assert latest_log(first).status == "Success", [f.message for f in latest_log(first).failures]
+	assert frappe.db.get_value("Kraal Integration", first, "shipping_item") == shipping
+	assert frappe.db.get_value("Item", shipping, "is_stock_item") == 0

@@ -126,13 +126,13 @@ class ShopifyConnector(Connector):
 		)
 		territory = frappe.db.get_single_value("Selling Settings", "territory") or _leaf("Territory", None)
 		shipping_account = accounts.get(SHIPPING_KEY)
-		if not doc.fallback_item:
+		if not _exists("Item", doc.fallback_item):
 			self._set_up(
 				"fallback_item", _service_item(FALLBACK_ITEM_CODE, "Deleted Shopify product", item_group)
 			)
-		if not doc.shipping_item and not shipping_account:
+		if not _exists("Item", doc.shipping_item) and not shipping_account:
 			self._set_up("shipping_item", _service_item(SHIPPING_ITEM_CODE, "Shopify shipping", item_group))
-		if not doc.guest_customer:
+		if not _exists("Customer", doc.guest_customer):
 			guest = {
 				"doctype": "Customer",
 				"customer_name": f"Shopify guest ({shop.get('name') or self.api.shop_domain})"[:140],
@@ -586,6 +586,11 @@ def _free_abbreviation(value: str, taken: set[str]) -> str:
 		number += 1
 		abbr = f"{base}{number}"
 	return abbr
+
+
+def _exists(doctype: str, name: str | None) -> bool:
+	"""A setup record the integration names and still finds: one deleted since is made again."""
+	return bool(name) and bool(frappe.db.exists(doctype, name))
 
 
 def _service_item(item_code: str, item_name: str, item_group: str) -> dict:
