@@ -17,7 +17,7 @@ from emulators.plaid import PlaidEmulator
 from kraal_connect.connectors.amazon import mapping as amazon_mapping
 from kraal_connect.connectors.plaid import mapping as plaid_mapping
 from kraal_connect.connectors.shopify import mapping as shopify_mapping
-from kraal_connect.engine import deposits
+from kraal_connect.engine import deposits, discovery
 from kraal_connect.engine.runner import run_integration
 from tests.bench import amazon_helpers, plaid_helpers, shopify_helpers
 from tests.bench.site_helpers import counts, ensure_user, latest_log
@@ -346,3 +346,19 @@ def test_only_who_may_read_the_books_sees_the_deposits(books):
 			deposits.accept_suggestion(bank_transaction("kb-tx-0004").name, "ACC-JV-NONE")
 	finally:
 		frappe.set_user("Administrator")
+
+
+def test_discover_lists_what_the_payouts_book_to_once_they_are_switched_on(books):
+	name = shopify_helpers.connect_store(books["store"].emulator.url, company=COMPANY, abbr=ABBR)
+	try:
+		assert discovery.discover(frappe.get_doc("Kraal Integration", name))["new"] == []
+		only_entity(name, shopify_mapping.PAYOUTS)
+		found = discovery.discover(frappe.get_doc("Kraal Integration", name))
+		assert sorted(found["new"]) == [
+			"Shopify Payout Bank: Shopify Payments payouts in USD",
+			"Shopify Payout Type: Shopify Payments adjustment",
+			"Shopify Payout Type: Shopify Payments dispute",
+			"Shopify Payout Type: Shopify Payments fees",
+		]
+	finally:
+		shopify_helpers.purge_integration(name)

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from kraal_connect.connectors.shopify import authorization, mapping, payouts, sources, streams
+from kraal_connect.connectors.shopify import authorization, discovery, mapping, payouts, sources, streams
 from kraal_connect.engine.errors import MissingMappingError, RecordError
 from tests.standalone.shopify_support import DATASET, context, load, order_files
 
@@ -269,3 +269,26 @@ def test_balance_transactions_are_searched_and_transfers_hidden_as_shopify_does(
 	assert ids("payments_transfer_id:80002", hide=True) == ["90021", "90022", "90023"]
 	assert ids("transaction_type:dispute") == ["90022"]
 	assert ids("processed_at:>='2026-10-13T00:00:00Z'") == ["90034", "90039"]
+
+
+def test_discover_names_what_the_payouts_book_to(shopify):
+	found = discovery.payout_keys(shopify.api, lambda fn, *a: fn(*a), None)
+	keys = {(d.key_type, d.key) for d in found}
+	assert keys == {
+		(mapping.PAYOUT_BANK, "USD"),
+		(mapping.GATEWAY_MAPPING, "shopify_payments"),
+		(mapping.PAYOUT_TYPE, mapping.FEES),
+		(mapping.PAYOUT_TYPE, "DISPUTE"),
+		(mapping.PAYOUT_TYPE, "ADJUSTMENT"),
+	}
+	# From Sync From on: the last payout's transactions have no chargeback or adjustment.
+	later = discovery.payout_keys(shopify.api, lambda fn, *a: fn(*a), "2026-10-11T00:00:00Z")
+	assert {(d.key_type, d.key) for d in later if d.key_type == mapping.PAYOUT_TYPE} == {
+		(mapping.PAYOUT_TYPE, mapping.FEES)
+	}
+
+
+def test_a_store_without_payouts_has_nothing_to_discover_for_them(own_shopify):
+	for path in (own_shopify.data / "payouts").glob("*.json"):
+		path.unlink()
+	assert discovery.payout_keys(own_shopify.api, lambda fn, *a: fn(*a), None) == []

@@ -1,11 +1,21 @@
 """What a Shopify store's orders need mapped, read before the first sync: every location, and the
-payment gateways and tax titles of the orders the first sync will read (those from Sync From on)."""
+payment gateways and tax titles of the orders the first sync will read (those from Sync From on); with
+payouts switched on, the bank of each payout currency and the kinds of balance transaction they pay out."""
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from kraal_connect.connectors.shopify import payouts
 from kraal_connect.connectors.shopify.client import ShopifyApi, updated_since
-from kraal_connect.connectors.shopify.mapping import GATEWAY_MAPPING, LOCATION_MAPPING, TAX_MAPPING
+from kraal_connect.connectors.shopify.mapping import (
+	FEES,
+	GATEWAY_MAPPING,
+	LOCATION_MAPPING,
+	PAYOUT_BANK,
+	PAYOUT_TYPE,
+	TAX_MAPPING,
+)
+from kraal_connect.connectors.shopify.mapping.payouts import CLEARING_TYPES, SHOPIFY_PAYMENTS, TRANSFER_TYPES
 from kraal_connect.connectors.shopify.mapping.records import PAID_KINDS
 from kraal_connect.engine.suggestions import Discovered
 
@@ -49,6 +59,69 @@ def discover(api: ShopifyApi, call, start: str | None) -> list[Discovered]:
 		if not page.get("hasNextPage"):
 			break
 		after = page.get("endCursor")
+	return found
+
+
+# The kinds of balance transaction since Sync From, a page at a time, as few points as a page can cost.
+TRANSACTION_KINDS = """
+query PayoutKinds($first: Int!, $after: String, $query: String) {
+  shopifyPaymentsAccount {
+    balanceTransactions(first: $first, after: $after, query: $query) {
+      pageInfo { hasNextPage endCursor }
+      nodes { type fee { amount } }
+    }
+  }
+}
+"""
+TRANSACTIONS_PER_PAGE = 250
+MAX_TRANSACTIONS = 2500
+
+
+def payout_keys(api: ShopifyApi, call, start: str | None) -> list[Discovered]:
+	"""What the paid payouts from Sync From on book to: the bank of each currency they are paid in, the
+	shopify_payments clearing account, Shopify's fees and each other kind of balance transaction."""
+	found, after = [], None
+	while True:
+		page = call(payouts.paid_payouts, api, start, after)
+		found += [
+			Discovered(
+				PAYOUT_BANK,
+				p["net"]["currencyCode"],
+				f"Shopify Payments payouts in {p['net']['currencyCode']}",
+			)
+			for p in page.nodes
+		]
+		if not page.has_next_page:
+			break
+		after = page.end_cursor
+	if not found:
+		return []
+	found.append(
+		Discovered(GATEWAY_MAPPING, SHOPIFY_PAYMENTS, "Shopify Payments", aliases=(SHOPIFY_PAYMENTS,))
+	)
+	after, read = None, 0
+	while read < MAX_TRANSACTIONS:
+		variables = {
+			"first": TRANSACTIONS_PER_PAGE,
+			"after": after,
+			"query": updated_since(start, "processed_at"),
+		}
+		connection = (
+			call(api.execute, TRANSACTION_KINDS, variables).get("shopifyPaymentsAccount") or {}
+		).get("balanceTransactions") or {}
+		for row in connection.get("nodes") or []:
+			kind = row.get("type") or ""
+			if float((row.get("fee") or {}).get("amount") or 0):
+				found.append(Discovered(PAYOUT_TYPE, FEES, "Shopify Payments fees"))
+			if kind and kind not in CLEARING_TYPES | TRANSFER_TYPES:
+				found.append(
+					Discovered(PAYOUT_TYPE, kind, f"Shopify Payments {kind.lower().replace('_', ' ')}")
+				)
+		read += len(connection.get("nodes") or [])
+		info = connection.get("pageInfo") or {}
+		if not info.get("hasNextPage"):
+			break
+		after = info.get("endCursor")
 	return found
 
 

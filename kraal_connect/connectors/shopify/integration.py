@@ -204,7 +204,10 @@ class ShopifyConnector(Connector):
 		return f"{start.isoformat()}T00:00:00Z" if start else None
 
 	def discover(self) -> list[Discovered]:
-		return discovery.discover(self.api, self.caller, self.orders_start())
+		found = discovery.discover(self.api, self.caller, self.orders_start())
+		if any(row.entity == PAYOUTS and row.enabled for row in self.integration.entities):
+			found += discovery.payout_keys(self.api, self.caller, self.orders_start())
+		return found
 
 	def webhook_entities(self) -> set[str]:
 		"""The entities a webhook may queue: those this integration syncs now."""
