@@ -239,7 +239,10 @@ def test_a_full_sync_books_orders_invoices_settlements_items_and_fba_stock(conne
 		)
 	)
 	assert fba_warehouses == {US: afn, CA: account("Amazon FBA CA")}
-	assert stock_in(account("Amazon FBA CA")) == on_hand(amazon_data, CA)
+	# (The hat has a bin there too, empty: Amazon.ca's order of it reserves it there.)
+	assert {sku: qty for sku, qty in stock_in(account("Amazon FBA CA")).items() if qty} == on_hand(
+		amazon_data, CA
+	)
 	assert frappe.db.get_value(
 		"Sales Order", sales_orders["702-5550101-0020001"], "set_warehouse"
 	) == account("Amazon FBA CA")
