@@ -588,6 +588,15 @@ class QboEmulator(Emulator):
 			return {}
 		return {entity: page, "startPosition": query.start, "maxResults": len(page)}
 
+	def describe(self, request: Request) -> dict:
+		"""Every query goes to one path, and the Change Data Capture of every entity to another: the
+		request log keeps what each asked."""
+		if request.path.endswith("/query"):
+			return {"query": request.arg("query") or request.body.decode(errors="replace")}
+		if request.path.endswith("/cdc"):
+			return {"entities": request.arg("entities")}
+		return {}
+
 	def query(self, request: Request) -> Response:
 		realm = self._authorised(request)
 		statement = request.arg("query") or request.body.decode()

@@ -3,6 +3,7 @@
 import json
 import shutil
 import time
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -497,3 +498,22 @@ def test_test_connection_lists_the_marketplaces_the_seller_participates_in(conne
 		"Connected to Kraal Outfitters. Marketplaces: Amazon.com (ATVPDKIKX0DER, USD), "
 		"Amazon.ca (A2EUQ1WTGCTBG2, CAD)"
 	)
+
+
+def test_a_sync_with_nothing_new_asks_amazon_once_an_entity(connected, amazon_emulator):
+	"""A run that finds nothing new: the access token, the marketplaces, the FBA inventory of each
+	marketplace's warehouse, the orders and the settlement reports once each; no order's items, no
+	catalog item and no report already read."""
+	integration = connected()
+	sync(integration)
+	amazon_emulator.requests.clear()
+	log = sync(integration)
+	assert log.status == "Success"
+	assert all(c[1:4] == (0, 0, 0) for c in counts(log).values()), counts(log)
+	assert Counter(r["path"] for r in amazon_emulator.requests) == {
+		"/auth/o2/token": 1,
+		"/sellers/v1/marketplaceParticipations": 1,
+		"/fba/inventory/v1/summaries": 2,  # Amazon.com's and Amazon.ca's warehouses
+		"/orders/v0/orders": 1,
+		"/reports/2021-06-30/reports": 1,
+	}

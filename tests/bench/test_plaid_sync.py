@@ -366,3 +366,16 @@ def test_a_page_that_waits_too_long_for_a_lock_is_left_for_the_next_run_not_fail
 	run_integration(integration, "Manual")
 	assert latest_log(integration).status == "Success"
 	assert booked_transactions(integration) == source_transactions(plaid_data, PLATYPUS)
+
+
+def test_a_sync_with_nothing_new_asks_plaid_once_an_entity(connected, plaid_emulator):
+	"""A run that finds nothing new reads the item's accounts once and its transactions once."""
+	integration = connected(PLATYPUS)
+	run_integration(integration, "Manual")
+	plaid_emulator.requests.clear()
+	run_integration(integration, "Manual")
+	log = latest_log(integration)
+	assert log.status == "Success"
+	assert [(r.fetched, r.created) for r in log.entities] == [(0, 0)]
+	assert [r["path"] for r in plaid_emulator.requests] == ["/accounts/get", "/transactions/sync"]
+	assert log.api_calls == 2

@@ -2,6 +2,7 @@
 the cut-over. And the connection itself: OAuth, token rotation, webhooks."""
 
 import json
+import re
 from contextlib import contextmanager
 
 import frappe
@@ -344,3 +345,21 @@ def test_a_callback_without_the_state_it_was_sent_is_refused(qbo_integration):
 
 def test_the_suite_leaves_no_quickbooks_integration_behind():
 	assert frappe.get_all("Kraal Integration", filters={"company": COMPANY}) == []
+
+
+def test_a_sync_with_nothing_new_asks_quickbooks_once_an_entity(parallel_run, qbo_emulator):
+	"""A parallel run that finds nothing new reads the chart of accounts, the tax rates and the stock
+	items it maps with once each, and asks Change Data Capture once for every entity it syncs."""
+	run_integration(parallel_run, "Manual")
+	qbo_emulator.requests.clear()
+	run_integration(parallel_run, "Manual")
+	log = latest_log(parallel_run)
+	assert log.status == "Success"
+	assert sum(r.fetched + r.created + r.updated for r in log.entities) == 0
+	queried = [
+		re.search(r"(?i)\bfrom\s+(\w+)", r["query"]).group(1) for r in qbo_emulator.requests if "query" in r
+	]
+	assert sorted(queried) == ["Account", "Item", "TaxRate"]
+	cdc = [r for r in qbo_emulator.requests if r["path"].endswith("/cdc")]
+	assert len(cdc) == 1 and len(cdc[0]["entities"].split(",")) == len(log.entities)
+	assert len(qbo_emulator.requests) == 4

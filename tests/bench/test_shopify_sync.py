@@ -1,6 +1,7 @@
 """The fixture Shopify store synced into a real site: documents and stock equal Shopify's to the cent."""
 
 import shutil
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -244,3 +245,23 @@ def test_a_second_sync_writes_nothing_even_from_the_beginning(synced):
 	assert counts(log)["order"] == (7, 0, 0, 0, 7, 0)
 	assert all(c[1:4] == (0, 0, 0) for c in counts(log).values()), counts(log)
 	assert frappe.db.count("Kraal External Link", {"integration": integration}) == written
+
+
+def test_a_sync_with_nothing_new_asks_shopify_once_a_read(synced):
+	"""A run that finds nothing new asks once for the store and its locations, once for each entity
+	(products, the events of deleted products, customers, orders) and once for each mapped location's
+	inventory levels."""
+	store = synced.store
+	store.emulator.requests.clear()
+	run_integration(synced.integration, "Manual")
+	log = latest_log(synced.integration)
+	assert log.status == "Success"
+	assert all(c[1:4] == (0, 0, 0) for c in counts(log).values()), counts(log)
+	assert Counter(r.get("operation") for r in store.emulator.requests) == {
+		"ShopAndLocations": 1,
+		"Products": 1,
+		"ProductDeletions": 1,
+		"Customers": 1,
+		"Orders": 1,
+		"InventoryLevels": len(LOCATIONS),
+	}
