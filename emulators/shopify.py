@@ -314,7 +314,8 @@ def _in_stored_order(_: dict, index: int) -> list:
 
 class QueryCost:
 	"""Shopify's cost model, simplified: an object costs 1, a scalar 0, a connection 2 plus its page
-	size (first/last) times the cost of one node, a mutation 10. The actual cost counts what came back."""
+	size (first/last) times the cost of one node, a mutation 10, an interface or union the most any of
+	its types' selections costs. The actual cost counts what came back."""
 
 	def __init__(self, schema: GraphQLSchema, document, variables: dict | None):
 		self.schema = schema
@@ -339,7 +340,8 @@ class QueryCost:
 		return 1
 
 	def _fields(self, selection_set, parent) -> list[tuple[FieldNode, Any]]:
-		"""The fields a selection set asks of parent, fragments spread in."""
+		"""The fields a selection set asks of parent, fragments spread in; of an object type, only the
+		fragments that apply to it."""
 		result = []
 		for selection in selection_set.selections if selection_set else ():
 			if isinstance(selection, FieldNode):
@@ -351,10 +353,28 @@ class QueryCost:
 				else:
 					condition, inner = selection.type_condition, selection.selection_set
 				target = self.schema.get_type(condition.name.value) if condition else parent
-				result += self._fields(inner, target)
+				if isinstance(parent, GraphQLObjectType) and not self._applies(target, parent):
+					continue
+				result += self._fields(inner, parent if isinstance(parent, GraphQLObjectType) else target)
 		return result
 
+	def _applies(self, condition, object_type: GraphQLObjectType) -> bool:
+		if condition is object_type:
+			return True
+		if isinstance(condition, GraphQLInterfaceType | GraphQLUnionType):
+			return self.schema.is_sub_type(condition, object_type)
+		return False
+
 	def _selections(self, selection_set, parent, data, measured: bool) -> int:
+		if not measured and isinstance(parent, GraphQLInterfaceType | GraphQLUnionType):
+			# Shopify charges an abstract type the most any of the types it may be costs.
+			return max(
+				(
+					self._selections(selection_set, t, None, False)
+					for t in self.schema.get_possible_types(parent)
+				),
+				default=0,
+			)
 		total = 0
 		for node, owner in self._fields(selection_set, parent):
 			name = node.name.value

@@ -134,3 +134,15 @@ def test_a_run_sets_up_from_one_call_for_the_store_and_its_locations(shopify):
 	assert {loc["id"] for loc in locations} >= {MAIN, BROOKLYN}
 	assert operations(shopify) == ["ShopAndLocations"]
 	assert requested_cost(queries.SHOP_AND_LOCATIONS, 250) <= MAX_QUERY_COST
+
+
+def test_an_interface_costs_the_most_any_of_its_types_costs():
+	# the list's object 1, then the dearer of a variant (its inventory item: 1) or an order (2)
+	query = (
+		"query Mixed($ids: [ID!]!) { nodes(ids: $ids) { id"
+		" ... on ProductVariant { inventoryItem { id } }"
+		" ... on Order { customer { id } billingAddress { name } } } }"
+	)
+	parsed = parse(query)
+	operation = next(d for d in parsed.definitions if isinstance(d, OperationDefinitionNode))
+	assert QueryCost(SCHEMA, parsed, {"ids": ["x"]}).operation(operation) == 1 + 2
