@@ -53,10 +53,11 @@ def channels(company: str | None = None, integration: str | None = None) -> list
 	)
 
 
-def period(filters) -> tuple[date, date]:
-	"""The filters' period; the last month up to today by default."""
+def period(filters, year_to_date: bool = False) -> tuple[date, date]:
+	"""The filters' period; by default the month (or the year) up to today, as the report's filters offer."""
 	to_date = getdate(filters.get("to_date") or nowdate())
-	return getdate(filters.get("from_date") or add_months(to_date, -1)), to_date
+	start = to_date.replace(month=1, day=1) if year_to_date else add_months(to_date, -1)
+	return getdate(filters.get("from_date") or start), to_date
 
 
 # -- orders ------------------------------------------------------------------------------------------

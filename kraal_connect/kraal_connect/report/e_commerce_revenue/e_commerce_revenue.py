@@ -19,7 +19,7 @@ FIGURES = (
 def execute(filters=None):
 	filters = frappe._dict(filters or {})
 	site.check_channel(filters.integration)
-	from_date, to_date = site.period(filters)
+	from_date, to_date = site.period(filters, year_to_date=True)
 	rows = []
 	for channel in site.channels(filters.company, filters.integration):
 		figures = site.revenue(channel, from_date, to_date)
@@ -49,8 +49,7 @@ def _chart(rows: list[dict]) -> dict | None:
 		},
 		"type": "bar",
 		"colors": [colour for _k, _l, colour in FIGURES],
-		"barOptions": {"spaceRatio": 0.4},
-		"axisOptions": {"shortenYAxisNumbers": 1},
+		"barOptions": {"spaceRatio": 0.3},
 		"fieldtype": "Currency",
 		"options": currencies.pop() if len(currencies) == 1 else None,
 	}
