@@ -119,7 +119,9 @@ def upsert(
 		if existing is not None:
 			# A record the firm already keeps under this name (an Item with the SKU as its code, a
 			# Supplier another company buys from) is matched, not duplicated, and not taken over.
-			_add_link(integration, external_type, external_id, existing, "", matched=True)
+			_add_link(
+				integration, external_type, external_id, existing, "", matched=_matched(integration, existing)
+			)
 			link = find_link(integration, external_type, external_id)
 	if link and link.matched and not cancel:
 		mapped = shared_masters.owned_part(mapped, _tables(mapped["doctype"]), _company_keyed)
@@ -201,7 +203,14 @@ def ensure(integration: str, external_type: str, external_id: str, version: str,
 		run_cache.drop(LINKS, (integration, external_type, external_id))
 	mapped, existing = _existing_master(integration, resolve_refs(integration, mapped))
 	if existing is not None:
-		_add_link(integration, external_type, external_id, existing, version, matched=True)
+		_add_link(
+			integration,
+			external_type,
+			external_id,
+			existing,
+			version,
+			matched=_matched(integration, existing),
+		)
 		return "skipped"
 	with writing_for(integration):
 		_add_link(integration, external_type, external_id, _insert(mapped), version)
@@ -229,6 +238,20 @@ def _existing_master(integration: str, mapped: dict) -> tuple[dict, Any]:
 		return mapped, existing
 	separate = shared_masters.with_distinct_name(mapped, integration)
 	return separate, _same_named(separate)
+
+
+def _matched(integration: str, existing) -> bool:
+	"""Whether an existing document is another's: not one this integration wrote for another record
+	(an Item an Amazon order made before the catalog item that describes it)."""
+	return not frappe.db.exists(
+		LINK,
+		{
+			"integration": integration,
+			"reference_doctype": existing.doctype,
+			"reference_name": existing.name,
+			"matched": 0,
+		},
+	)
 
 
 def _same_named(mapped: dict):
