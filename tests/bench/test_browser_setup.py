@@ -624,7 +624,9 @@ def shopify(page: Page, store, cleanup) -> None:
 	page.form("Kraal Integration", name)
 	log = watch_sync(page, name)
 	status = page.js("return cur_frm.doc.status")
-	failures = page.js("return $('[data-fieldname=open_failures] tbody tr').map((i, e) => $(e).text()).get()")
+	failures = page.js(
+		"return $('[data-fieldname=open_failures] tbody tr').map((i, e) => $(e).text().replace(/\\s+/g, ' ').trim()).get()"
+	)
 	assert status == "Needs Attention", status
 	assert len(failures) == 1 and "5003" in failures[0], failures
 	page.step(
