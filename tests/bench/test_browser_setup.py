@@ -13,6 +13,7 @@ Environment: KRAAL_BROWSER_PORT (8012), KRAAL_SOCKETIO_PORT (9012), KRAAL_BROWSE
 Needs Debian's chromium and chromium-driver; skipped where they are missing.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -125,7 +126,8 @@ def _stop(process: subprocess.Popen) -> None:
 def served(site):
 	"""The site over HTTP for the browser, its realtime server and a worker for its jobs."""
 	SHOTS.mkdir(parents=True, exist_ok=True)
-	before = frappe.conf.get("socketio_port")
+	# The site's own value (frappe.conf holds the bench's too), put back afterwards.
+	before = json.loads(Path(frappe.get_site_path("site_config.json")).read_text()).get("socketio_port")
 	update_site_config("socketio_port", SOCKETIO_PORT)
 	python = sys.executable
 	serve = [
