@@ -406,11 +406,15 @@ def test_orders_whose_updated_at_alone_moved_write_nothing(connected, shopify_st
 
 # -- a run killed half way through an order ---------------------------------------------------------
 
-# A worker that runs the integration and, once #1002's documents are written but before its page (one
-# order a page: an order's query costs near Shopify's limit) is committed, says so and stalls.
+# A worker that runs the integration and, once #1002's documents are written but before its page is
+# committed, says so and stalls. It reads orders two to a page (the fixture store's seven would be two
+# pages of six and one), so that a page before #1002's is committed when it dies.
 STALLING_WORKER = """
 import sys, time, frappe
 frappe.init(site=sys.argv[1], sites_path='.'); frappe.connect()
+from kraal_connect.connectors.shopify import streams
+orders_stream = streams.orders_stream
+streams.orders_stream = lambda api, page_size=None, **kw: orders_stream(api, 2, **kw)
 from kraal_connect.engine.site_store import SiteStore
 write = SiteStore.write
 def stalling_write(self, stream, change, targets):
@@ -449,8 +453,8 @@ def test_a_run_killed_while_writing_an_order_resumes_to_shopifys_books(connected
 		time.sleep(0.2)
 	frappe.db.rollback()  # a fresh snapshot of what the worker committed
 	booked = {o["name"] for o in shopify_store.records("orders") if order_documents(integration, o["id"])}
-	# The orders before #1002 (by updatedAt) were committed with their pages; #1002 died with its page.
-	assert booked == {"#1001", "#1003", "#1004"}
+	# The page before #1002's (by updatedAt) was committed; #1002 died with its page, #1004 with it.
+	assert booked == {"#1001", "#1003"}
 	assert frappe.db.get_value("Kraal Sync Log", {"integration": integration}, "status") == "Running"
 
 	assert run_integration(integration, "Manual")
@@ -461,10 +465,11 @@ def test_a_run_killed_while_writing_an_order_resumes_to_shopifys_books(connected
 	assert statuses == ["Failed", "Success"]
 	log = latest_log(integration)
 	# The masters the killed run committed are not written again; the orders go on from the page it
-	# committed last (#1002 and those after it; #1007 books nothing); then stock, which it never reached.
+	# committed last (#1004, #1002 and those after them; #1007 books nothing); then stock, which it never
+	# reached.
 	run_counts = counts(log)
 	assert (run_counts["product"][1:4], run_counts["customer"][1:4]) == ((0, 0, 0), (0, 0, 0))
-	assert run_counts["order"] == (4, 3, 0, 0, 1, 0)
+	assert run_counts["order"] == (5, 4, 0, 0, 1, 0)
 	assert run_counts["inventory_level"] == (13, 12, 0, 0, 1, 0)
 	assert_books_equal_shopifys(integration, shopify_store)
 	assert {o["name"] for o in shopify_store.records("orders") if order_documents(integration, o["id"])} == {
