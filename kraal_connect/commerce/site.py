@@ -66,30 +66,41 @@ def period(filters, year_to_date: bool = False) -> tuple[date, date]:
 def orders(integrations: list[str], from_date=None, to_date=None, limit: int | None = None) -> list:
 	"""The orders the integrations imported (their submitted Sales Orders), newest import first: each with
 	its channel, order reference, date, import time, Sales Order, Sales Invoice and credit notes."""
-	links = frappe.get_all(
-		LINK,
-		filters={"integration": ("in", integrations or [""]), "external_type": ORDERS},
-		fields=["integration", "external_id", "reference_name", "creation", "source_url"],
-		order_by="creation desc",
-	)
-	conditions = {"name": ("in", [link.reference_name for link in links] or [""]), "docstatus": 1}
-	if from_date and to_date:
-		conditions["transaction_date"] = ("between", [from_date, to_date])
-	sales_orders = {
-		so.name: so
-		for so in frappe.get_all(
-			"Sales Order",
-			filters=conditions,
-			fields=["name", "po_no", "transaction_date", "customer", "grand_total", "currency", "status"],
+	link, so = frappe.qb.DocType(LINK), frappe.qb.DocType("Sales Order")
+	query = (
+		frappe.qb.from_(link)
+		.join(so)
+		.on(so.name == link.reference_name)
+		.select(
+			link.integration,
+			link.external_id,
+			link.reference_name,
+			link.creation,
+			link.source_url,
+			so.po_no,
+			so.transaction_date,
+			so.customer,
+			so.grand_total,
+			so.currency,
+			so.status,
 		)
-	}
-	links = [link for link in links if link.reference_name in sales_orders][:limit]
+		.where(link.integration.isin(integrations or [""]))
+		.where(link.external_type == ORDERS)
+		.where(link.reference_doctype == "Sales Order")
+		.where(so.docstatus == 1)
+		.orderby(link.creation, order=frappe.qb.desc)
+	)
+	if from_date and to_date:
+		query = query.where(so.transaction_date.between(from_date, to_date))
+	if limit:
+		query = query.limit(limit)
+	links = query.run(as_dict=True)
 	invoices: dict[tuple[str, str], dict] = {}
 	for row in frappe.get_all(
 		LINK,
 		filters={
 			"integration": ("in", integrations or [""]),
-			"external_id": ("in", [link.external_id for link in links] or [""]),
+			"external_id": ("in", [row.external_id for row in links] or [""]),
 			"reference_doctype": "Sales Invoice",
 		},
 		fields=["integration", "external_id", "external_type", "reference_name"],
@@ -100,24 +111,23 @@ def orders(integrations: list[str], from_date=None, to_date=None, limit: int | N
 			row.reference_name
 		)
 	result = []
-	for link in links:
-		so = sales_orders[link.reference_name]
-		documents = invoices.get((link.integration, link.external_id), {})
+	for row in links:
+		documents = invoices.get((row.integration, row.external_id), {})
 		result.append(
 			{
-				"integration": link.integration,
-				"order": so.po_no or link.external_id,
-				"external_id": link.external_id,
-				"source_url": link.source_url,
-				"order_date": so.transaction_date,
-				"imported_at": link.creation,
-				"sales_order": so.name,
+				"integration": row.integration,
+				"order": row.po_no or row.external_id,
+				"external_id": row.external_id,
+				"source_url": row.source_url,
+				"order_date": row.transaction_date,
+				"imported_at": row.creation,
+				"sales_order": row.reference_name,
 				"sales_invoice": (documents.get("invoice") or [None])[-1],
 				"credit_notes": ", ".join(documents.get("returns") or []),
-				"customer": so.customer,
-				"grand_total": so.grand_total,
-				"currency": so.currency,
-				"status": so.status,
+				"customer": row.customer,
+				"grand_total": row.grand_total,
+				"currency": row.currency,
+				"status": row.status,
 			}
 		)
 	return result
@@ -168,21 +178,13 @@ def inventory(integration: str, vendor: str) -> dict:
 
 def invoices(integration: str, company: str, from_date, to_date) -> list[figures.Invoice]:
 	"""The integration's submitted Sales Invoices (sales and credit notes) of the company in the period."""
-	names = frappe.get_all(
-		LINK,
-		filters={"integration": integration, "reference_doctype": "Sales Invoice"},
-		pluck="reference_name",
-	)
-	docs = frappe.get_all(
+	docs = _linked(
+		integration,
 		"Sales Invoice",
-		filters={
-			"name": ("in", names or [""]),
-			"company": company,
-			"docstatus": 1,
-			"posting_date": ("between", [from_date, to_date]),
-		},
-		fields=["name", "is_return", "base_net_total", "base_discount_amount"],
-		order_by="posting_date, name",
+		company,
+		from_date,
+		to_date,
+		["name", "is_return", "base_net_total", "base_discount_amount"],
 	)
 	if not docs:
 		return []
@@ -230,25 +232,18 @@ def invoices(integration: str, company: str, from_date, to_date) -> list[figures
 def ledger_rows(integration: str, company: str, from_date, to_date) -> list[figures.LedgerRow]:
 	"""The lines of the integration's payout and settlement Journal Entries of the company in the period,
 	in the company's currency."""
-	names = frappe.get_all(
-		LINK,
-		filters={
-			"integration": integration,
-			"external_type": ("in", list(deposits.deposit_types()) or [""]),
-			"reference_doctype": "Journal Entry",
-		},
-		pluck="reference_name",
-	)
-	entries = frappe.get_all(
-		"Journal Entry",
-		filters={
-			"name": ("in", names or [""]),
-			"company": company,
-			"docstatus": 1,
-			"posting_date": ("between", [from_date, to_date]),
-		},
-		pluck="name",
-	)
+	entries = [
+		je.name
+		for je in _linked(
+			integration,
+			"Journal Entry",
+			company,
+			from_date,
+			to_date,
+			["name"],
+			list(deposits.deposit_types()),
+		)
+	]
 	return [
 		figures.LedgerRow(r.parent, r.user_remark or "", figures.dec(r.debit), figures.dec(r.credit))
 		for r in frappe.get_all(
@@ -257,6 +252,29 @@ def ledger_rows(integration: str, company: str, from_date, to_date) -> list[figu
 			fields=["parent", "user_remark", "debit", "credit"],
 		)
 	]
+
+
+def _linked(integration, doctype, company, from_date, to_date, fields, external_types=None) -> list:
+	"""The integration's submitted documents of a doctype and company posted in the period, through
+	their Kraal External Links (optionally of these external types), oldest first."""
+	link, doc = frappe.qb.DocType(LINK), frappe.qb.DocType(doctype)
+	query = (
+		frappe.qb.from_(link)
+		.join(doc)
+		.on(doc.name == link.reference_name)
+		.select(*(doc[f] for f in fields), doc.posting_date)
+		.distinct()
+		.where(link.integration == integration)
+		.where(link.reference_doctype == doctype)
+		.where(doc.company == company)
+		.where(doc.docstatus == 1)
+		.where(doc.posting_date.between(from_date, to_date))
+		.orderby(doc.posting_date)
+		.orderby(doc.name)
+	)
+	if external_types is not None:
+		query = query.where(link.external_type.isin(external_types or [""]))
+	return query.run(as_dict=True)
 
 
 def revenue(channel, from_date, to_date) -> figures.Revenue:

@@ -505,7 +505,7 @@ def as_a_person_set_them(channels):
 
 @pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="needs chromium, chromium-driver and selenium")
 def test_the_e_commerce_workspace_in_a_browser(channels, as_a_person_set_them, page):
-	page.driver.set_window_size(1440, 1040)
+	page.driver.set_window_size(1440, 1090)
 	page.go("/app/e-commerce")
 	page.wait_js("return $('.number-widget-box').length === 4", "the four number cards")
 	page.wait_js(

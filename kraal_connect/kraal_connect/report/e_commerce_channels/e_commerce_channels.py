@@ -3,7 +3,7 @@ imported, the orders of the last day, 7 and 30 days, and its inventory sync (com
 
 import frappe
 from frappe import _
-from frappe.utils import getdate, nowdate
+from frappe.utils import add_days, getdate, nowdate
 
 from kraal_connect.commerce import figures, site
 
@@ -17,10 +17,11 @@ def execute(filters=None):
 
 
 def _row(channel, as_of) -> dict:
-	orders = site.orders([channel.name])
-	counts = figures.order_counts((o["order_date"] for o in orders), as_of)
+	longest = max(figures.ORDER_WINDOWS)
+	recent = site.orders([channel.name], add_days(as_of, 1 - longest), as_of)
+	counts = figures.order_counts((o["order_date"] for o in recent), as_of)
 	stock = site.inventory(channel.name, channel.vendor)
-	last = orders[0] if orders else {}
+	last = next(iter(site.orders([channel.name], limit=1)), {})
 	return {
 		"integration": channel.name,
 		"vendor": channel.vendor,
