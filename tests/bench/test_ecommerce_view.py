@@ -551,5 +551,18 @@ def test_the_e_commerce_workspace_in_a_browser(channels, as_a_person_set_them, p
 	page.settled()
 	time.sleep(1)
 	page.step("ecommerce_revenue", "The E-commerce Revenue report for September to December 2026.")
+
+	page.js(
+		"frappe.route_options = arguments[0]; frappe.set_route('query-report', 'E-commerce Channels')",
+		CARD_FILTERS,
+	)
+	page.wait_js(
+		"return frappe.query_report && frappe.query_report.report_name === 'E-commerce Channels'"
+		" && frappe.query_report.data && frappe.query_report.data.length"
+		f" && frappe.query_report.get_filter_value('as_of') === {AS_OF!r}",
+		"the channels' rows",
+	)
+	page.settled()
+	page.step("ecommerce_channels", f"The E-commerce Channels report, orders counted up to {AS_OF}.")
 	page.console()
 	assert not page.errors, "JavaScript errors in the browser's console:\n" + "\n".join(page.errors)

@@ -43,7 +43,33 @@ def _row(channel, as_of) -> dict:
 	}
 
 
+# The figures first, then when they were read (Datetime columns are wide).
+ORDER = (
+	"integration",
+	"vendor",
+	"status",
+	"orders_1_day",
+	"orders_7_days",
+	"orders_30_days",
+	"items_tracked",
+	"stock_differences",
+	"last_order",
+	"last_sales_order",
+	"last_order_imported",
+	"last_inventory_sync",
+	"last_sync",
+	"last_success",
+	"company",
+	"status_reason",
+)
+
+
 def _columns() -> list[dict]:
+	columns = {c["fieldname"]: c for c in _column_list()}
+	return [columns[fieldname] for fieldname in ORDER]
+
+
+def _column_list() -> list[dict]:
 	return [
 		{
 			"label": _("Store or Seller Account"),
@@ -65,17 +91,17 @@ def _columns() -> list[dict]:
 			"width": 160,
 		},
 		{"label": _("Imported"), "fieldname": "last_order_imported", "fieldtype": "Datetime", "width": 160},
-		{"label": _("Orders (1 Day)"), "fieldname": "orders_1_day", "fieldtype": "Int", "width": 110},
-		{"label": _("Orders (7 Days)"), "fieldname": "orders_7_days", "fieldtype": "Int", "width": 115},
-		{"label": _("Orders (30 Days)"), "fieldname": "orders_30_days", "fieldtype": "Int", "width": 120},
-		{"label": _("Items Tracked"), "fieldname": "items_tracked", "fieldtype": "Int", "width": 110},
+		{"label": _("Orders (1 Day)"), "fieldname": "orders_1_day", "fieldtype": "Int", "width": 125},
+		{"label": _("Orders (7 Days)"), "fieldname": "orders_7_days", "fieldtype": "Int", "width": 130},
+		{"label": _("Orders (30 Days)"), "fieldname": "orders_30_days", "fieldtype": "Int", "width": 140},
+		{"label": _("Items Tracked"), "fieldname": "items_tracked", "fieldtype": "Int", "width": 120},
 		{
 			"label": _("Last Inventory Sync"),
 			"fieldname": "last_inventory_sync",
 			"fieldtype": "Datetime",
 			"width": 160,
 		},
-		{"label": _("Stock Differences"), "fieldname": "stock_differences", "fieldtype": "Int", "width": 130},
+		{"label": _("Stock Differences"), "fieldname": "stock_differences", "fieldtype": "Int", "width": 145},
 		{
 			"label": _("Company"),
 			"fieldname": "company",
