@@ -20,6 +20,9 @@ class Connector:
 	# Kraal Account Mapping key type -> the DocType its keys map to; a record that misses a key of
 	# one of these types leaves an empty mapping row behind for a person to fill in.
 	mapping_targets: dict[str, str] = {}
+	# key type -> the root type (Asset, Liability, …) of the Account its key books to, where the key's
+	# meaning fixes it; Discover suggests only accounts of that kind.
+	mapping_root_types: dict[str, str] = {}
 	# Key types whose rows the connector fills itself where a person leaves them empty (a Bank Account
 	# made for a Plaid account, a QuickBooks account migrated): Discover lists them but does not ask.
 	fills_itself: frozenset[str] = frozenset()

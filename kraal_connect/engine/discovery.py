@@ -29,13 +29,19 @@ def discover(integration) -> dict:
 	"""Read what the account uses and add the mapping rows; returns what was added, for the form."""
 	connector = connector_class(integration.vendor)(integration, ApiCaller())
 	found = unique(connector.discover())
-	result = add_rows(integration, connector.mapping_targets, found, connector.fills_itself)
+	result = add_rows(
+		integration, connector.mapping_targets, found, connector.fills_itself, connector.mapping_root_types
+	)
 	result["api_calls"] = connector.caller.calls
 	return result
 
 
 def add_rows(
-	integration, targets: dict[str, str], found: list[Discovered], fills_itself: frozenset[str] = frozenset()
+	integration,
+	targets: dict[str, str],
+	found: list[Discovered],
+	fills_itself: frozenset[str] = frozenset(),
+	root_types: dict[str, str] | None = None,
 ) -> dict:
 	"""A row per key not listed yet, with its suggestion; a listed row still empty gets the vendor's
 	name and the suggestion too. A row a person filled in is never changed. "empty" counts the rows a
@@ -48,19 +54,25 @@ def add_rows(
 			fields=["name", "key_type", "external_key", "external_name", "target_name"],
 		)
 	}
-	candidates: dict[str, list[Candidate]] = {}
+	candidates: dict[tuple[str, str], list[Candidate]] = {}
+	root_types = root_types or {}
 	added, suggested, listed = [], 0, 0
 	for item in found:
 		doctype = targets.get(item.key_type)
 		if not doctype:
 			continue
 		listed += 1
-		if doctype not in candidates:
-			candidates[doctype] = company_candidates(doctype, integration.company)
+		# Only accounts of the kind the key books to compete (a gateway's money is an asset, its fees
+		# an expense: "Shopify Payments Fees" is no candidate for the gateway shopify_payments).
+		kind = (doctype, root_types.get(item.key_type, ""))
+		if kind not in candidates:
+			candidates[kind] = company_candidates(
+				doctype, integration.company, {"root_type": kind[1]} if kind[1] else {}
+			)
 		row = existing.get((item.key_type, item.key))
 		if row and row.target_name:
 			continue
-		target = suggest(item, candidates[doctype])
+		target = suggest(item, candidates[kind])
 		suggested += bool(target)
 		if row:
 			values = {"target_name": target} if target else {}
@@ -98,7 +110,7 @@ def add_rows(
 	}
 
 
-def company_candidates(doctype: str, company: str) -> list[Candidate]:
+def company_candidates(doctype: str, company: str, narrower: dict | None = None) -> list[Candidate]:
 	if doctype not in SUGGESTIBLE:
 		return []
 	title_field, number_field, filters = SUGGESTIBLE[doctype]
@@ -107,7 +119,9 @@ def company_candidates(doctype: str, company: str) -> list[Candidate]:
 		Candidate(
 			row.name, row.get(title_field) or row.name, (row.get(number_field) or "") if number_field else ""
 		)
-		for row in frappe.get_all(doctype, filters={"company": company, **filters}, fields=fields)
+		for row in frappe.get_all(
+			doctype, filters={"company": company, **filters, **(narrower or {})}, fields=fields
+		)
 	]
 
 

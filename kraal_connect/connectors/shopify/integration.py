@@ -71,6 +71,8 @@ class ShopifyConnector(Connector):
 		PAYOUT_BANK: "Account",
 		PAYOUT_TYPE: "Account",
 	}
+	# A gateway's clearing account and a payout's bank hold money; a tax title's account is owed.
+	mapping_root_types = {GATEWAY_MAPPING: "Asset", PAYOUT_BANK: "Asset", TAX_MAPPING: "Liability"}
 	# Payouts are booked as deposits into the bank (engine/deposits matches them to bank transactions).
 	deposit_entities = {PAYOUTS: PAYOUT_BANK}
 	# Not every store uses Shopify Payments, and its payouts need a scope of their own.
