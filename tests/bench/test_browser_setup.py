@@ -293,9 +293,19 @@ class Page:
 		self.click(label, "//div[contains(@class,'shortcut-widget-box')]", tag="*")
 
 	def menu(self, group: str, label: str) -> None:
-		"""An item of a form's button group (Actions, View)."""
-		self.click(group, "//div[contains(@class,'inner-group-button')]")
-		self.click(label, "//*[contains(@class,'dropdown-menu')]")
+		"""An item of a form's button group (Actions, View). A form that refreshes itself meanwhile (a
+		run's end, a reload after a call) closes the open menu: it is opened again."""
+		item = (
+			f"//*[contains(@class,'dropdown-menu')]//*[self::button or self::a][normalize-space()='{label}']"
+		)
+		for _attempt in range(6):
+			self.click(group, "//div[contains(@class,'inner-group-button')]")
+			try:
+				WebDriverWait(self.driver, 5, poll_frequency=0.25).until(lambda _: self.visible(item))
+				break
+			except TimeoutException:
+				continue
+		self.click_xpath(item, f"a visible '{label}'")
 
 	def dialog(self) -> str:
 		return "//div[contains(@class,'modal') and contains(@class,'show')]"
