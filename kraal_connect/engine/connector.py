@@ -42,6 +42,11 @@ class Connector:
 	# transactions to the deposits.
 	deposit_entities: dict[str, str] = {}
 	bank_feed: bool = False
+	# entity -> the entities whose records are written before its own: the masters a transaction names,
+	# the invoice a payment applies to. A connector that declares it has its long runs written by several
+	# workers at once (Backfill Workers, engine/parallel), its records of one stage in any order; None:
+	# each run writes its records alone, in the order its streams read them.
+	written_after: dict[str, tuple[str, ...]] | None = None
 	# Entities a new integration gets switched off, for a person to turn on: not every account has
 	# them, and they need a scope or mapping of their own (Shopify Payments payouts).
 	switched_off: tuple[str, ...] = ()

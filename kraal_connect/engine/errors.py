@@ -35,6 +35,11 @@ class RecordError(SyncError):
 	"""One record cannot be synced. The message names the record and the field."""
 
 
+class DependencyMissing(RecordError):
+	"""A record names another external record whose document is not written (yet): in a run written by
+	several workers, the one writing it may not have committed; otherwise it failed or never came."""
+
+
 class MissingMappingError(RecordError):
 	"""A record needs Kraal Account Mapping rows that do not exist yet: the first key it met, and
 	every other one it misses (also), so a person fills them all in one round."""

@@ -2,13 +2,11 @@
 dismisses it. Open failures are written with the page that failed them (in its transaction), so a
 cursor never moves past a record that is not either booked or kept here."""
 
-import json
-
 import frappe
 from frappe.query_builder import Order
 from frappe.utils import now_datetime
 
-from kraal_connect.engine.records import Change
+from kraal_connect.engine.records import Change, change_as_json, change_from_json
 from kraal_connect.engine.stats import Failure
 
 FAILED_RECORD = "Kraal Failed Record"
@@ -29,7 +27,7 @@ def keep(integration: str, failures: list[Failure], log: str, redact) -> None:
 			"last_seen": now_datetime(),
 			"last_log": log,
 			"record_version": failure.change.version or "",
-			"record": _as_json(failure.change),
+			"record": change_as_json(failure.change),
 		}
 		name = _open_failure(integration, failure.entity, failure.external_id)
 		if name:
@@ -77,6 +75,31 @@ def settle(integration: str, written: list[tuple[str, str]], log: str) -> list[t
 	return [(r.entity, r.external_id, r.name, r.first_seen) for r in fixed]
 
 
+def failures_of_run(integration: str, log: str) -> list[Failure]:
+	"""The failures a run's workers kept, as the run tells of them (their records are kept already)."""
+	rows = frappe.get_all(
+		FAILED_RECORD,
+		filters={"integration": integration, "status": OPEN, "last_log": log},
+		fields=["entity", "external_id", "message", "kind", "waits_for", "mapping_type", "mapping_key"],
+		order_by="modified asc",
+	)
+	return [
+		Failure(row.entity, row.external_id, row.message, row.kind, tuple(waits_for_keys(row)))
+		for row in rows
+	]
+
+
+def fixed_by_run(integration: str, log: str) -> list[tuple[str, str, str, object]]:
+	table = frappe.qb.DocType(FAILED_RECORD)
+	rows = (
+		frappe.qb.from_(table)
+		.select(table.entity, table.external_id, table.name, table.first_seen)
+		.where((table.integration == integration) & (table.status == FIXED) & (table.fixed_by == log))
+		.run()
+	)
+	return [tuple(row) for row in rows]
+
+
 def mark_gone(name: str, log: str) -> None:
 	"""The vendor no longer has the record: there is nothing left to book."""
 	frappe.db.set_value(FAILED_RECORD, name, {"status": GONE, "fixed_by": log, "fixed_on": now_datetime()})
@@ -121,13 +144,7 @@ def waits_for_keys(row) -> list[tuple[str, str]]:
 def stored_change(row) -> Change | None:
 	if not row.record:
 		return None
-	data = json.loads(row.record)
-	return Change(
-		external_id=row.external_id,
-		record=data.get("record"),
-		deleted=bool(data.get("deleted")),
-		version=row.record_version or None,
-	)
+	return change_from_json(row.external_id, row.record, row.record_version)
 
 
 def count_open(integration: str) -> int:
@@ -188,7 +205,3 @@ def _open_failure(integration: str, entity: str, external_id: str) -> str | None
 		{"integration": integration, "entity": entity, "external_id": external_id, "status": OPEN},
 		"name",
 	)
-
-
-def _as_json(change: Change) -> str:
-	return json.dumps({"record": change.record, "deleted": change.deleted}, default=str, sort_keys=True)

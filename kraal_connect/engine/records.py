@@ -65,6 +65,16 @@ class Target:
 	notes: tuple[str, ...] = ()
 
 
+def change_as_json(change: Change) -> str:
+	"""A record as received, kept to be written later (queued, or failed and tried again)."""
+	return json.dumps({"record": change.record, "deleted": change.deleted}, default=str, sort_keys=True)
+
+
+def change_from_json(external_id: str, text: str, version: str | None) -> Change:
+	data = json.loads(text)
+	return Change(external_id, data.get("record"), bool(data.get("deleted")), version or None)
+
+
 Mapped = dict | list[Target] | None
 
 

@@ -7,7 +7,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from kraal_connect.engine import deposits, failed_records, health, pending, run_cache, sync_from
+from kraal_connect.engine import deposits, failed_records, health, parallel, pending, run_cache, sync_from
 from kraal_connect.engine.errors import AuthenticationError, PageLost
 from kraal_connect.engine.locks import integration_lock
 from kraal_connect.engine.redaction import redact
@@ -179,7 +179,11 @@ def _sync_enabled_streams(connector, context, store, caller, stats) -> None:
 	streams = _enabled_streams(connector)
 	fetched = [s for s in streams if s.entity in connector.fetches_one]
 	retry_open_failures(connector, context, store, caller, stats, fetched)
-	sync_streams(streams, store, caller, context, stats, on_page=_progress(connector.integration, streams))
+	on_page = _progress(connector.integration, streams)
+	if parallel.writes_in_parallel(connector):
+		parallel.sync_streams_in_parallel(connector, context, store, caller, stats, streams, on_page)
+	else:
+		sync_streams(streams, store, caller, context, stats, on_page=on_page)
 	retry_open_failures(connector, context, store, caller, stats, [s for s in streams if s not in fetched])
 	stats.remarks += sync_from.remarks(connector, stats)
 

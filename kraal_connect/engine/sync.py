@@ -50,11 +50,8 @@ PAGINATION_RESTARTS = 3
 def apply_change(stream: Stream, change: Change, store: Store, context: Any, stats: RunStats) -> None:
 	"""One record, isolated: whatever goes wrong with it is written down with the record, to be tried
 	again by the next runs, and the run goes on."""
-	handled = (stream.entity, change.external_id, change.fingerprint)
-	if handled in stats.handled or change.unchanged:
-		stats.record(stream.entity, "skipped")
+	if already_handled(stream, change, stats):
 		return
-	stats.handled[handled] = None
 	targets: list[Target] = []
 	try:
 		with store.isolated():
@@ -76,6 +73,17 @@ def apply_change(stream: Stream, change: Change, store: Store, context: Any, sta
 		stats.record(stream.entity, outcome, change.external_id)
 		if outcome != "skipped":
 			stats.notes += [note for target in targets for note in target.notes]
+
+
+def already_handled(stream: Stream, change: Change, stats: RunStats) -> bool:
+	"""A record read again at a version this run handled, or one the vendor says is unchanged, is
+	counted as skipped and written no more."""
+	handled = (stream.entity, change.external_id, change.fingerprint)
+	if handled in stats.handled or change.unchanged:
+		stats.record(stream.entity, "skipped")
+		return True
+	stats.handled[handled] = None
+	return False
 
 
 def _failure_kind(exc: Exception) -> dict:
@@ -129,7 +137,10 @@ def sync_stream(
 	context: Any,
 	stats: RunStats,
 	on_page: Callable[[str, RunStats], None] | None = None,
+	apply: Callable[[Stream, Change, Store, Any, RunStats], None] = apply_change,
 ) -> None:
+	"""A stream's pages from its cursor, each record applied (written, or queued for the workers of a
+	long run) and the page checkpointed with its cursor."""
 	start = cursor = store.cursor(stream.entity)
 	restarts = 0
 	while True:
@@ -146,7 +157,7 @@ def sync_stream(
 			try:
 				stats.entity(stream.entity).fetched += len(page.changes)
 				for change in page.changes:
-					apply_change(stream, change, store, context, stats)
+					apply(stream, change, store, context, stats)
 				stats.api_calls = caller.calls
 				looping = stream.cursor_per_loop and page.has_more
 				store.checkpoint(stream.entity, start if looping else page.next_cursor, stats)
@@ -170,6 +181,7 @@ def sync_streams(
 	context: Any,
 	stats: RunStats,
 	on_page: Callable[[str, RunStats], None] | None = None,
+	apply: Callable[[Stream, Change, Store, Any, RunStats], None] = apply_change,
 ) -> None:
 	"""Each stream in turn; one that cannot go on is written down and the next one runs.
 
@@ -177,7 +189,7 @@ def sync_streams(
 	"""
 	for stream in streams:
 		try:
-			sync_stream(stream, store, caller, context, stats, on_page)
+			sync_stream(stream, store, caller, context, stats, on_page, apply)
 		except AuthenticationError:
 			raise
 		except Exception as exc:

@@ -24,6 +24,13 @@ class SyncLog:
 		)
 		self.doc.insert(ignore_permissions=True)
 
+	@classmethod
+	def existing(cls, name: str, secrets: list[str]) -> "SyncLog":
+		"""A run's log as its helper workers see it: to name in what they write, never saved by them."""
+		log = cls.__new__(cls)
+		log.secrets, log.doc = secrets, frappe.get_doc("Kraal Sync Log", name)
+		return log
+
 	def reload(self) -> None:
 		"""After a rollback: the log as last committed, so the next save does not clash with it."""
 		self.doc.reload()

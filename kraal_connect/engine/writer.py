@@ -12,7 +12,7 @@ from frappe.utils import get_datetime, now_datetime
 from kraal_connect.engine import decisions, run_cache, shared_masters
 from kraal_connect.engine.compare import differences
 from kraal_connect.engine.decisions import Decision, Written, decide
-from kraal_connect.engine.errors import ConflictError, PageLost, RecordError, caused_by
+from kraal_connect.engine.errors import ConflictError, DependencyMissing, PageLost, caused_by
 from kraal_connect.engine.protection_facts import document_lock_reasons
 from kraal_connect.engine.records import Ref
 
@@ -38,6 +38,13 @@ def isolated() -> Iterator[None]:
 		yield
 	except BaseException as exc:
 		busy = caused_by(exc, DATABASE_BUSY)
+		if busy is None and frappe.flags.kraal_parallel:
+			# Two workers of a run made the same thing at once (a customer of two orders, a naming
+			# series' first row), or a record came before another of its stage that it names: it is
+			# written again later, and finds it made.
+			busy = caused_by(
+				exc, (frappe.DuplicateEntryError, frappe.UniqueValidationError, frappe.db.IntegrityError)
+			)
 		if busy is not None:
 			raise PageLost(f"database busy: {busy}") from exc
 		frappe.db.rollback(save_point=savepoint)
@@ -45,6 +52,10 @@ def isolated() -> Iterator[None]:
 		raise
 	else:
 		frappe.db.release_savepoint(savepoint)
+
+
+def _races() -> tuple[type[BaseException], ...]:
+	return (frappe.DuplicateEntryError, frappe.UniqueValidationError, frappe.db.IntegrityError)
 
 
 LINK_FIELDS = (
@@ -388,7 +399,9 @@ def resolve_refs(integration: str, value: Any) -> Any:
 	if isinstance(value, Ref):
 		name = linked_name(integration, value.external_type, value.external_id)
 		if not name:
-			raise RecordError(f"needs {value.external_type} {value.external_id}, which has not been synced")
+			raise DependencyMissing(
+				f"needs {value.external_type} {value.external_id}, which has not been synced"
+			)
 		return name
 	if isinstance(value, dict):
 		return {k: resolve_refs(integration, v) for k, v in value.items()}

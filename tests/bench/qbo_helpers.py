@@ -132,7 +132,13 @@ def purge_integration(name: str, also: tuple[tuple[str, str], ...] = ()) -> None
 	accounts = [d for d in documents if d[0] == "Account"]
 	for doctype, docname in dict.fromkeys(d for d in documents if d[0] != "Account"):
 		delete_document(doctype, docname)
-	for doctype in (LINK, "Kraal Account Mapping", "Kraal Sync Log", "Kraal Failed Record"):
+	for doctype in (
+		LINK,
+		"Kraal Account Mapping",
+		"Kraal Queued Record",
+		"Kraal Sync Log",
+		"Kraal Failed Record",
+	):
 		frappe.db.delete(doctype, {"integration": name})
 	# ERPNext's own documents for what the integration wrote (the company is ours): reposts queued for
 	# the stock ledger written out of date order, exchange journals booked for its payments.

@@ -11,6 +11,8 @@ from frappe.utils import flt, get_datetime, getdate, now_datetime
 from kraal_connect.connectors.amazon import discovery, mapping, sources
 from kraal_connect.connectors.amazon.client import AmazonApi
 from kraal_connect.connectors.amazon.streams import (
+	ENTITIES,
+	WRITTEN_AFTER,
 	Listing,
 	catalog_items_stream,
 	fba_inventory_stream,
@@ -36,8 +38,8 @@ FBA_WAREHOUSE = "Amazon FBA"
 
 class AmazonConnector(Connector):
 	vendor = "Amazon"
-	# Inventory and orders first: the catalog describes the listings they met in this run.
-	entities = (mapping.FBA_INVENTORY, mapping.ORDERS, mapping.CATALOG_ITEMS, mapping.SETTLEMENTS)
+	entities = ENTITIES
+	written_after = WRITTEN_AFTER
 	# A settlement's Journal Entry deposits it on its currency's account (engine/deposits).
 	deposit_entities = {mapping.SETTLEMENTS: mapping.CLEARING}
 	# The only hosts its API Base URL may name (engine/endpoints.py).

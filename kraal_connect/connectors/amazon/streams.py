@@ -18,6 +18,15 @@ from kraal_connect.engine.sync import read_pages
 
 Call = Callable[..., Any]
 # Orders Amazon will not book; the orders stream reports them as deletions.
+# Inventory and orders first: the catalog describes the listings they met in this run.
+ENTITIES = (mapping.FBA_INVENTORY, mapping.ORDERS, mapping.CATALOG_ITEMS, mapping.SETTLEMENTS)
+# Written by several workers (engine/fanout), each entity after the one before it, as a run alone writes
+# them: an order's Item is made before the catalog describes it, a settlement names its orders.
+WRITTEN_AFTER = {
+	mapping.ORDERS: (mapping.FBA_INVENTORY,),
+	mapping.CATALOG_ITEMS: (mapping.ORDERS,),
+	mapping.SETTLEMENTS: (mapping.CATALOG_ITEMS,),
+}
 GONE_STATUSES = frozenset({"Canceled", "Unfulfillable"})
 # Orders whose items carry no prices yet: not worth a getOrderItems call.
 UNPRICED_STATUSES = frozenset({"Pending", "PendingAvailability"})

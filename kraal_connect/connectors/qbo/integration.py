@@ -23,6 +23,7 @@ from kraal_connect.connectors.qbo.mapping import QBO_ACCOUNT, QBO_ENTITIES, QboC
 from kraal_connect.connectors.qbo.streams import (
 	CDC_ENTITIES,
 	MIGRATION_ORDER,
+	WRITTEN_AFTER,
 	cdc_cursor,
 	cdc_streams,
 	migration_streams,
@@ -59,6 +60,7 @@ COMPANY_DEFAULTS = {"exchange_gain_loss_account": "ExchangeGainOrLoss"}
 class QboConnector(Connector):
 	vendor = VENDOR
 	entities = MIGRATION_ORDER
+	written_after = WRITTEN_AFTER
 	# The only hosts its API Base URL may name (engine/endpoints.py).
 	api_hosts = ("quickbooks.api.intuit.com", "sandbox-quickbooks.api.intuit.com")
 	fetches_one = frozenset(QBO_ENTITIES)

@@ -56,6 +56,26 @@ MAPPERS = {
 	mapping.JOURNAL_ENTRY: mapping.journal_entry,
 }
 # QBO's change data capture does not cover tax codes.
+# What a migration written by several workers keeps in order (engine/fanout): each entity after the
+# entities its records name, and stock moves stage by stage as MIGRATION_ORDER makes them, so no sale
+# takes from a warehouse before the purchases in it. Journal entries come before the payments that
+# may apply to them.
+WRITTEN_AFTER = {
+	mapping.CUSTOMER: (mapping.ACCOUNT, mapping.TERM),
+	mapping.VENDOR: (mapping.ACCOUNT, mapping.TERM),
+	mapping.ITEM: (mapping.ACCOUNT,),
+	mapping.TAX_CODE: (mapping.ACCOUNT,),
+	mapping.BILL: (mapping.VENDOR, mapping.ITEM, mapping.TAX_CODE),
+	mapping.VENDOR_CREDIT: (mapping.BILL,),
+	mapping.INVOICE: (mapping.CUSTOMER, mapping.VENDOR_CREDIT),
+	mapping.CREDIT_MEMO: (mapping.INVOICE,),
+	mapping.SALES_RECEIPT: (mapping.CREDIT_MEMO,),
+	mapping.JOURNAL_ENTRY: (mapping.CUSTOMER, mapping.VENDOR),
+	mapping.PAYMENT: (mapping.CREDIT_MEMO, mapping.JOURNAL_ENTRY),
+	mapping.BILL_PAYMENT: (mapping.VENDOR_CREDIT, mapping.JOURNAL_ENTRY),
+	mapping.DEPOSIT: (mapping.PAYMENT, mapping.SALES_RECEIPT),
+	mapping.TRANSFER: (mapping.ACCOUNT,),
+}
 CDC_ENTITIES = tuple(e for e in MIGRATION_ORDER if e != mapping.TAX_CODE)
 # Objects per entity one CDC answer holds at most.
 CDC_LIMIT = 1000

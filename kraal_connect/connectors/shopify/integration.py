@@ -60,6 +60,7 @@ VARIANT_LINK = re.compile(rf"^{PRODUCTS}:variant:(\d+)$")
 class ShopifyConnector(Connector):
 	vendor = "Shopify"
 	entities = streams.ENTITIES
+	written_after = streams.WRITTEN_AFTER
 	# The only hosts its API Base URL may name (engine/endpoints.py).
 	api_hosts = ("*.myshopify.com",)
 	fetches_one = frozenset(streams.ENTITIES)

@@ -18,6 +18,9 @@ from kraal_connect.engine.records import Change, Page, Stream
 
 # Masters before the transactions that refer to them; payouts after the orders whose payments they pay out.
 ENTITIES = (PRODUCTS, CUSTOMERS, ORDERS, INVENTORY, PAYOUTS)
+# For a backfill written by several workers (engine/fanout): orders after the products and customers
+# they name; the counted stock after the orders whose deliveries it follows; payouts after their orders.
+WRITTEN_AFTER = {ORDERS: (PRODUCTS, CUSTOMERS), INVENTORY: (PRODUCTS, ORDERS), PAYOUTS: (ORDERS,)}
 
 # The most records a page may ask for with its requested cost under Shopify's 1000 (see queries.py;
 # tests/standalone/test_shopify_paging.py holds them to it).

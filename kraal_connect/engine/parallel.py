@@ -1,0 +1,154 @@
+"""A long run written by several background workers at once: the run reads its streams into Kraal
+Queued Records (engine/queued_records), asks workers on the `long` queue to help, and writes with them,
+stage by stage (engine/fanout decides). Each record is its own transaction: its documents, its External
+Links, its failed record and its queued row are committed together, so a worker killed at any moment
+leaves every record either written or queued, and a replay is safe."""
+
+import time
+
+import frappe
+from frappe.utils import cint
+
+from kraal_connect.engine import failed_records, fanout, queued_records, run_cache
+from kraal_connect.engine.errors import PageLost
+from kraal_connect.engine.redaction import redact
+from kraal_connect.engine.registry import connector_class
+from kraal_connect.engine.retry import ApiCaller
+from kraal_connect.engine.site_store import SiteStore
+from kraal_connect.engine.stats import OUTCOMES, RunStats
+from kraal_connect.engine.sync import already_handled, apply_change, sync_streams
+from kraal_connect.engine.sync_log import SyncLog
+
+HELP_JOB = "kraal_connect.engine.parallel.help_write"
+# A helper whose stage has not moved for this long (the run that asked it died) stops; the next run
+# writes what is left.
+HELPER_PATIENCE_SECONDS = 300
+WAIT_SECONDS = 0.2
+
+
+def writes_in_parallel(connector) -> bool:
+	return connector.written_after is not None and cint(connector.integration.get("backfill_workers")) > 1
+
+
+def sync_streams_in_parallel(connector, context, store: SiteStore, caller, stats: RunStats, streams, on_page):
+	"""What earlier runs left queued, then every stream read and queued, written by this run and its
+	helpers; the records' outcomes are counted into stats."""
+	integration, log = connector.integration, store.log.doc.name
+	plan = fanout.stages([s.entity for s in streams], connector.written_after)
+	stage_of = {entity: number for number, group in enumerate(plan) for entity in group}
+	for entity, number in queued_records.adopt(integration.name, log).items():
+		stats.entity(entity).fetched += number
+
+	def queue(stream, change, _store, _context, stats):
+		if not already_handled(stream, change, stats):
+			queued_records.add(integration.name, log, stage_of[stream.entity], stream.entity, [change])
+
+	sync_streams(streams, store, caller, context, stats, on_page, apply=queue)
+	helpers = fanout.helpers_for(queued_records.count(integration.name), cint(integration.backfill_workers))
+	for _ in range(helpers):
+		frappe.enqueue(HELP_JOB, queue="long", timeout=4 * 3600, integration=integration.name, log=log)
+	frappe.db.commit()
+	write_queued(integration, connector, context, store, plan, is_run=True)
+	queued_records.tally(log, stats)
+	kept = {(f.entity, f.external_id) for f in stats.failures}
+	stats.failures += [
+		f
+		for f in failed_records.failures_of_run(integration.name, log)
+		if (f.entity, f.external_id) not in kept
+	]
+	counted = {row[2] for row in stats.fixed}
+	stats.fixed += [r for r in failed_records.fixed_by_run(integration.name, log) if r[2] not in counted]
+	store.save(stats)
+
+
+def help_write(integration: str, log: str) -> None:
+	"""A worker's share of a run's queued records (enqueued by the run)."""
+	doc = frappe.get_doc("Kraal Integration", integration)
+	if frappe.db.get_value("Kraal Sync Log", log, "status") != "Running":
+		return
+	connector = connector_class(doc.vendor)(doc, ApiCaller())
+	streams = [s.entity for s in connector.streams()]
+	with run_cache.scope():
+		context = connector.prepare(RunStats())
+		frappe.db.commit()
+		plan = fanout.stages(streams, connector.written_after)
+		write_queued(doc, connector, context, SiteStore(doc, SyncLog.existing(log, doc.secrets())), plan)
+
+
+def write_queued(doc, connector, context, store: SiteStore, plan, is_run: bool = False) -> None:
+	streams = {s.entity: s for s in connector.streams()}
+	attempts: dict[str, int] = {}
+	frappe.flags.kraal_parallel = True
+	try:
+		for stage in range(len(plan)):
+			# What another worker wrote in the stage before is read fresh, not from this one's cache.
+			run_cache.forget()
+			if not _write_stage(doc, stage, streams, context, store, attempts, is_run):
+				return
+	finally:
+		frappe.flags.kraal_parallel = False
+
+
+def _write_stage(doc, stage, streams, context, store, attempts, is_run) -> bool:
+	"""Claim and write the stage's records until none is left; False when a helper gave up waiting."""
+	waiting_since = None
+	while True:
+		given_up = {name for name, n in attempts.items() if n >= fanout.PARALLEL_ATTEMPTS}
+		# A record that lost a race is tried again after the stage's others, which it may wait for.
+		row = queued_records.claim(doc.name, stage, set(attempts)) or queued_records.claim(
+			doc.name, stage, given_up
+		)
+		if row:
+			_write_one(row, streams, context, store, attempts)
+			waiting_since = None
+			continue
+		step = fanout.next_step(*queued_records.stage_state(doc.name, stage, given_up), is_run=is_run)
+		if step == fanout.DONE:
+			return True
+		if step == fanout.ALONE:
+			_write_alone(doc, stage, streams, context, store)
+		elif step == fanout.WAIT:
+			waiting_since = waiting_since or time.monotonic()
+			if not is_run and time.monotonic() - waiting_since > HELPER_PATIENCE_SECONDS:
+				return False
+			time.sleep(WAIT_SECONDS)
+
+
+def _write_alone(doc, stage, streams, context, store) -> None:
+	"""The records every worker gave up on (each lost a race to another worker's write), one by one, as
+	a run without helpers writes them: what fails now is a failed record like any other."""
+	frappe.flags.kraal_parallel = False
+	try:
+		for name in queued_records.free_records(doc.name, stage):
+			row = queued_records.lock(name)
+			busy: dict[str, int] = {}
+			if row:
+				_write_one(row, streams, context, store, busy)
+			if busy:
+				# Held up with no worker beside it: the next run writes what is left.
+				raise PageLost(f"database busy writing {row.entity} {row.external_id}")
+	finally:
+		frappe.flags.kraal_parallel = True
+
+
+def _write_one(row, streams, context, store: SiteStore, attempts: dict[str, int]) -> None:
+	"""One queued record in one transaction with its row; a lost race puts it back in the queue."""
+	stats = RunStats()
+	integration, log = store.integration.name, store.log.doc.name
+	try:
+		apply_change(streams[row.entity], queued_records.change(row), store, context, stats)
+		failed_records.keep(integration, stats.failures, log, lambda text: redact(text, store.log.secrets))
+		fixed = failed_records.settle(integration, stats.written, log)
+		queued_records.written(row.name, _outcome(stats, row.entity), bool(fixed), stats.notes)
+		frappe.db.commit()
+	except PageLost:
+		frappe.db.rollback()
+		run_cache.forget()
+		attempts[row.name] = attempts.get(row.name, 0) + 1
+
+
+def _outcome(stats: RunStats, entity: str) -> str:
+	if stats.failures:
+		return queued_records.FAILED
+	counts = stats.entity(entity)
+	return next((outcome for outcome in OUTCOMES if getattr(counts, outcome)), "skipped")

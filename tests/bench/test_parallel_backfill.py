@@ -1,0 +1,138 @@
+"""A long run written by two workers at once (Backfill Workers: 2), one of them killed with SIGKILL
+halfway through a record: the books end exactly as a run alone writes them."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import frappe
+from frappe.utils.background_jobs import get_queue
+
+from kraal_connect.connectors.qbo.reconciliation import reconcile, reconcile_books
+from kraal_connect.engine.parallel import HELP_JOB
+from kraal_connect.engine.queued_records import QUEUED_RECORD
+from tests.bench.qbo_helpers import COMPANY, LINK, linked, source_records
+from tests.bench.site_helpers import counts, latest_log
+from tests.bench.test_qbo_migration import BOOKS, MIGRATED, exchange_journals
+
+pytest_plugins = ["tests.bench.qbo_helpers"]
+
+# A background worker for the run's helper job (tests/bench/browser_worker) that, once it has written
+# its Nth record, leaves a marker and hangs before that record's commit, to be killed there.
+HANGING_HELPER = """
+import pathlib, sys, time
+from kraal_connect.engine import queued_records
+from tests.bench import browser_worker
+
+site, after, marker = sys.argv[1:]
+mark, written = queued_records.written, []
+
+def written_then_hang(name, *args):
+	mark(name, *args)
+	written.append(name)
+	if len(written) == int(after):
+		pathlib.Path(marker).write_text(str(len(written)))
+		time.sleep(600)
+
+queued_records.written = written_then_hang
+pathlib.Path(marker + ".ready").touch()
+browser_worker.main(site)
+"""
+# The run itself, in a process of its own as a worker runs it.
+RUN = """
+import sys, frappe
+site, integration = sys.argv[1:]
+frappe.init(site=site, sites_path=".")
+frappe.connect()
+from kraal_connect.engine.runner import run_integration
+run_integration(integration, "Manual")
+frappe.destroy()
+"""
+
+
+def python(script: str, *args: str) -> subprocess.Popen:
+	app = str(Path(__file__).resolve().parents[2])
+	return subprocess.Popen(
+		[sys.executable, "-c", script, *args], cwd=os.getcwd(), env={**os.environ, "PYTHONPATH": app}
+	)
+
+
+def wait_for(path, process: subprocess.Popen, seconds: int = 300) -> bool:
+	deadline = time.monotonic() + seconds
+	while not path.exists() and process.poll() is None and time.monotonic() < deadline:
+		time.sleep(0.3)
+	return path.exists()
+
+
+def test_a_migration_written_by_two_workers_one_killed_mid_record_ends_in_exact_parity(
+	qbo_integration, qbo_data, tmp_path
+):
+	frappe.db.set_value("Kraal Integration", qbo_integration, "backfill_workers", 2)
+	frappe.db.commit()
+	marker = tmp_path / "hung"
+	helper = python(HANGING_HELPER, frappe.local.site, "8", str(marker))
+	try:
+		assert wait_for(tmp_path / "hung.ready", helper)
+		run = python(RUN, frappe.local.site, qbo_integration)
+		# The helper took the run's job and wrote seven records beside the run; the eighth is written,
+		# not committed, when it dies.
+		assert wait_for(marker, helper), "the helper never wrote its share"
+	finally:
+		helper.send_signal(signal.SIGKILL)
+		helper.wait()
+	assert run.wait(timeout=900) == 0
+	frappe.db.rollback()  # a fresh snapshot of what the two wrote
+
+	log = latest_log(qbo_integration)
+	assert log.status == "Success", [(f.entity, f.external_id, f.message) for f in log.failures]
+	assert counts(log) == MIGRATED
+	assert not frappe.db.exists(QUEUED_RECORD, {"integration": qbo_integration})
+	check_exact_parity(qbo_integration, qbo_data)
+
+	# Read again from the start, by two workers again (no helper is alive: the run writes alone), it
+	# writes nothing.
+	for row in frappe.get_doc("Kraal Integration", qbo_integration).entities:
+		row.db_set("cursor", "")
+	frappe.db.commit()
+	assert python(RUN, frappe.local.site, qbo_integration).wait(timeout=900) == 0
+	frappe.db.rollback()
+	again = latest_log(qbo_integration)
+	assert again.name != log.name and again.status == "Success"
+	assert {entity: c[1:4] for entity, c in counts(again).items()} == {e: (0, 0, 0) for e in MIGRATED}
+	check_exact_parity(qbo_integration, qbo_data)
+	drop_help_jobs()
+
+
+def drop_help_jobs() -> None:
+	"""The job the second run queued for a helper that never came: no later test's worker takes it."""
+	queue = get_queue("long")
+	for job_id in queue.job_ids:
+		job = queue.fetch_job(job_id) if job_id.startswith(f"{frappe.local.site}::") else None
+		if job and (job.kwargs or {}).get("method") == HELP_JOB:
+			job.delete()
+
+
+def check_exact_parity(integration: str, qbo_data) -> None:
+	"""Each QBO record once, nothing missing, every document submitted once, and the books to the cent."""
+	links = frappe.get_all(
+		LINK,
+		filters={"integration": integration},
+		fields=["external_type", "external_id", "reference_doctype", "reference_name"],
+	)
+	for entity, migrated in MIGRATED.items():
+		records = {ln.external_id for ln in links if ln.external_type.partition(":")[0] == entity}
+		assert len(records) == migrated[1], entity
+	assert all(frappe.db.exists(ln.reference_doctype, ln.reference_name) for ln in links)
+	for doctype, entities in BOOKS.items():
+		expected = sum(len(source_records(qbo_data, e)) for e in entities)
+		written = {"company": COMPANY, "name": ("not in", exchange_journals())}
+		assert frappe.db.count(doctype, written) == expected, doctype
+		assert frappe.db.count(doctype, {**written, "docstatus": 1}) == expected, doctype
+	assert frappe.db.count("GL Entry", {"company": COMPANY, "is_cancelled": 1}) == 0
+	assert linked(integration, "invoice", "130").outstanding_amount == 0
+	for as_of in ("2023-06-30", "2024-12-31"):
+		assert reconcile_books(integration, as_of).differences == [], as_of
+	assert reconcile(integration, "2024-12-31")["migration_status"] == "Complete"
