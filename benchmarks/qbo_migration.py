@@ -1,14 +1,19 @@
-"""Benchmark: a generated QuickBooks company of N transactions migrated through the connector, and
-the same documents inserted and submitted straight into ERPNext in the same run (the raw cost).
+"""Benchmark: a generated QuickBooks company of N transactions migrated through the connector with one
+worker and with two, and the same documents inserted and submitted straight into ERPNext with one
+process and with two, in the same run (the raw cost).
 
-	cd <bench>/sites && ../env/bin/python ../apps/kraal_connect/benchmarks/qbo_migration.py --transactions 10000
+	cd <bench>/sites && ../env/bin/python ../apps/kraal_connect/benchmarks/qbo_migration.py --transactions 1000
 
-Both sides start from the same site: the connector first migrates the masters (accounts, customers,
-items …); then the raw inserts run, are timed and removed; then the connector migrates the
-transactions. The books are compared with QBO's trial balance at the end. Everything is written to a
-company of the benchmark's own, which is deleted with all it holds when the run ends. Customers, items
-and payment terms are site-wide in ERPNext: do not run it beside the QuickBooks in-bench tests, which
-write and remove the same ones.
+Every side starts from the same site: the connector first migrates the masters (accounts, customers,
+items …); then the raw inserts run, one process (a commit every 1,000 documents) and two (a commit per
+document, each stage's documents split between them, a payment's stage after its invoice's), each
+timed and removed; then the connector migrates the transactions with Backfill Workers 1, they are
+removed with their links, and it migrates them again with Backfill Workers 2 (the run and one helper
+worker). Each line says the CPU the app's processes and the database used, and how often InnoDB made
+a transaction wait for a row lock. The books are compared with QBO's trial balance at the end.
+Everything is written to a company of the benchmark's own, which is deleted with all it holds when the
+run ends. Customers, items and payment terms are site-wide in ERPNext: do not run it beside the
+QuickBooks in-bench tests, which write and remove the same ones.
 """
 
 import argparse
@@ -17,7 +22,6 @@ import random
 import shutil
 import sys
 import tempfile
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -26,7 +30,10 @@ sys.path.insert(0, str(REPO))
 
 import frappe  # noqa: E402
 
+from benchmarks import workers  # noqa: E402
+
 COMPANY, ABBR = "Kraal QBO Benchmark", "KQBM"
+LINK = "Kraal External Link"
 FIXTURE = REPO / "fixtures" / "qbo" / "realms" / "9130357766900001"
 # The fixture company's names and accounts: the generated history books against them.
 MASTER_FILES = (
@@ -150,55 +157,98 @@ def set_entities(integration: str, entities, enabled: int) -> None:
 	frappe.db.commit()
 
 
-def migrate(integration: str) -> tuple[float, object]:
+def migrate(integration: str, backfill_workers: int, helpers: list):
+	"""One run with Backfill Workers set so: the run itself and the helpers (already waiting for its
+	jobs) write."""
 	from kraal_connect.engine.runner import run_integration
 
-	started = time.perf_counter()
-	log = run_integration(integration, "Manual")
-	elapsed = time.perf_counter() - started
-	return elapsed, frappe.get_doc("Kraal Sync Log", log)
+	assert len(helpers) == backfill_workers - 1
+	frappe.db.set_value("Kraal Integration", integration, "backfill_workers", backfill_workers)
+	frappe.db.commit()
+	return frappe.get_doc("Kraal Sync Log", run_integration(integration, "Manual"))
 
 
-def insert_raw(integration: str, records: dict[str, list[dict]], commit_every: int) -> tuple[float, int]:
-	"""The same documents as the connector writes, mapped the same way, inserted and submitted with
-	nothing else: no fetching, links, savepoints or logs. Documents that settle others point at the
-	raw ones."""
+def report(log, documents: int) -> None:
+	created = sum(row.created for row in log.entities)
+	failed = sum(row.failed for row in log.entities)
+	print(
+		f"Connector: {created} of {documents} created, {failed} failed, {log.api_calls} API calls, "
+		f"status {log.status}",
+		flush=True,
+	)
+	for failure in log.failures[:5]:
+		print(f"  {failure.entity} {failure.external_id}: {failure.message[:300]}")
+
+
+def forget_transactions(integration: str) -> None:
+	"""The connector's transactions gone, with their links and cursors, to be migrated again."""
+	from kraal_connect.connectors.qbo.integration import TRANSACTION_ENTITIES
+
+	delete_transactions()
+	for entity in TRANSACTION_ENTITIES:
+		frappe.db.delete(LINK, {"integration": integration, "external_type": ("like", f"{entity}%")})
+		frappe.db.set_value(
+			"Kraal Integration Entity", {"parent": integration, "entity": entity}, "cursor", ""
+		)
+	frappe.db.delete("Kraal Failed Record", {"integration": integration})
+	frappe.db.commit()
+
+
+def raw_stages(integration: str, records: dict[str, list[dict]]) -> list[list[tuple[str, tuple]]]:
+	"""The same documents as the connector writes, mapped the same way, in the stages the connector
+	keeps them in (a payment after the invoice it settles): (entity:id, (integration, document))."""
 	from kraal_connect.connectors.qbo.integration import QboConnector
 	from kraal_connect.connectors.qbo.mapping import QBO_ENTITIES
-	from kraal_connect.connectors.qbo.streams import MAPPERS, MIGRATION_ORDER
-	from kraal_connect.engine import writer
-	from kraal_connect.engine.records import Ref
+	from kraal_connect.connectors.qbo.streams import MAPPERS, MIGRATION_ORDER, WRITTEN_AFTER
+	from kraal_connect.engine import fanout
 	from kraal_connect.engine.stats import RunStats
 
 	context = QboConnector(frappe.get_doc("Kraal Integration", integration)).prepare(RunStats())
 	frappe.db.commit()
-	written: dict[tuple[str, str], str] = {}
+	present = [entity for entity in MIGRATION_ORDER if QBO_ENTITIES[entity] in records]
+	return [
+		[
+			(f"{entity}:{record['Id']}", (integration, MAPPERS[entity](record, context)))
+			for entity in stage
+			for record in records[QBO_ENTITIES[entity]]
+		]
+		for stage in fanout.stages(present, WRITTEN_AFTER)
+	]
+
+
+def insert_raw_document(_key: str, document: tuple, names: dict[str, str]) -> str:
+	"""One document inserted and submitted with nothing else: no fetching, links, savepoints or logs.
+	One that settles others points at the raw ones (names: entity:id -> name)."""
+	from kraal_connect.engine import writer
+	from kraal_connect.engine.records import Ref
+
+	integration, mapped = document
 
 	def resolve(value):
-		if isinstance(value, Ref) and (value.external_type, value.external_id) in written:
-			return written[(value.external_type, value.external_id)]
+		if isinstance(value, Ref) and f"{value.external_type}:{value.external_id}" in names:
+			return names[f"{value.external_type}:{value.external_id}"]
 		if isinstance(value, dict):
 			return {k: resolve(v) for k, v in value.items()}
 		if isinstance(value, list):
 			return [resolve(v) for v in value]
 		return writer.resolve_refs(integration, value)
 
-	mapped = [
-		(entity, record["Id"], MAPPERS[entity](record, context))
-		for entity in MIGRATION_ORDER
-		if QBO_ENTITIES[entity] in records
-		for record in records[QBO_ENTITIES[entity]]
-	]
-	started = time.perf_counter()
-	for count, (entity, qbo_id, doc) in enumerate(mapped, 1):
-		document = frappe.get_doc({**resolve(doc), "docstatus": 0})
-		document.insert()
-		document.submit()
-		written[(entity, qbo_id)] = document.name
-		if count % commit_every == 0:
-			frappe.db.commit()
+	inserted = frappe.get_doc({**resolve(mapped), "docstatus": 0})
+	inserted.insert()
+	inserted.submit()
+	return inserted.name
+
+
+def insert_raw(stages, commit_every: int) -> int:
+	"""Every stage in this process, a commit every so many documents."""
+	names: dict[str, str] = {}
+	for stage in stages:
+		for key, document in stage:
+			names[key] = insert_raw_document(key, document, names)
+			if len(names) % commit_every == 0:
+				frappe.db.commit()
 	frappe.db.commit()
-	return time.perf_counter() - started, len(written)
+	return len(names)
 
 
 def main() -> None:
@@ -233,30 +283,42 @@ def main() -> None:
 	integration = connect(emulator.url, company=COMPANY)
 	try:
 		set_entities(integration, TRANSACTION_ENTITIES, 0)
-		masters_time, masters_log = migrate(integration)
+		masters_log = migrate(integration, 1, [])
 		masters = sum(row.created for row in masters_log.entities)
-		print(f"Connector, masters: {masters} records in {masters_time:.1f} s", flush=True)
+		print(f"Connector, masters: {masters} records", flush=True)
 
-		raw_time, raw_documents = insert_raw(integration, records, commit_every=1000)
-		print(
-			f"Raw ERPNext insert + submit: {raw_documents} documents in {raw_time:.1f} s "
-			f"= {raw_documents / raw_time:.2f} documents/s",
-			flush=True,
-		)
+		stages = raw_stages(integration, records)
+		documents = sum(len(stage) for stage in stages)
+		runs = {}
+		with workers.measured() as runs["raw", 1]:
+			insert_raw(stages, commit_every=1000)
+		delete_transactions()
+		with workers.raw_processes(stages, 2, "benchmarks.qbo_migration:insert_raw_document") as raw:
+			with workers.measured(raw.processes) as runs["raw", 2]:
+				raw.run()
 		delete_transactions()
 
 		set_entities(integration, TRANSACTION_ENTITIES, 1)
-		connector_time, log = migrate(integration)
-		created = sum(row.created for row in log.entities if row.entity in TRANSACTION_ENTITIES)
-		failed = sum(row.failed for row in log.entities)
-		print(
-			f"Connector, transactions: {created} documents in {connector_time:.1f} s "
-			f"= {created / connector_time:.2f} documents/s ({failed} failed, {log.api_calls} API calls, "
-			f"status {log.status})",
-			flush=True,
-		)
-		per_document = (connector_time / created) / (raw_time / raw_documents)
-		print(f"Connector time per document over raw ERPNext: {100 * per_document - 100:+.1f} %", flush=True)
+		with workers.measured() as runs["connector", 1]:
+			log = migrate(integration, 1, [])
+		report(log, documents)
+		forget_transactions(integration)
+		helpers = workers.start_helpers(1)
+		try:
+			with workers.measured(helpers) as runs["connector", 2]:
+				log = migrate(integration, 2, helpers)
+		finally:
+			workers.stop(helpers)
+		report(log, documents)
+
+		print(f"{documents} transactions a measurement")
+		print(workers.HEADER)
+		for side, count in (("raw", 1), ("raw", 2), ("connector", 1), ("connector", 2)):
+			print(workers.row(side, count, runs[side, count], documents))
+		ratio = runs["connector", 1].seconds / runs["raw", 1].seconds
+		print(f"connector with 1 worker, its time over raw ERPNext with 1 process: {ratio:.2f}x")
+		speed = runs["raw", 1].seconds / runs["connector", 2].seconds
+		print(f"connector with 2 workers, its rate over raw ERPNext with 1 process: {speed:.2f}x")
 		last_day = max(r["TxnDate"] for rows in records.values() for r in rows)
 		result = reconcile_books(integration, last_day)
 		print(

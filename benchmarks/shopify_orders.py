@@ -1,21 +1,25 @@
-"""How fast Shopify orders sync, against the raw cost of inserting and submitting the same documents.
+"""How fast Shopify orders sync with one worker and with two, against the raw cost of inserting and
+submitting the same documents with one process and with two.
 
 Run it in the bench's sites folder (it uses the default site, or --site):
 
-    cd <bench>/sites && ../env/bin/python ../apps/kraal_connect/benchmarks/shopify_orders.py --orders 5000
+    cd <bench>/sites && ../env/bin/python ../apps/kraal_connect/benchmarks/shopify_orders.py --orders 250
 
-It generates N paid orders (1-3 lines, tax, shipping; every other one fulfilled) into a copy of the
+It generates 2 x N paid orders (1-3 lines, tax, shipping; every other one fulfilled) into a copy of the
 fixture store, serves it with the Shopify emulator (its cost bucket made large enough never to throttle:
 the benchmark measures Kraal and ERPNext, not Shopify's rate limit) and, in one run, on a company of its
-own:
+own, measures four ways of writing N orders:
 
-1. syncs the orders through the connector (API pages, mapping, writer, External Links, savepoints, a
-   checkpoint per page), and
-2. inserts and submits the same documents directly (Sales Order, Sales Invoice, Payment Entry, Delivery
-   Note; their references filled in by hand, a commit per order, into warehouses of their own so the two
-   stock ledgers do not interleave),
+1. the connector, one worker: the first N orders synced (API pages, mapping, writer, External Links);
+2. raw ERPNext, one process: the same documents inserted and submitted directly (Sales Order, Sales
+   Invoice, Payment Entry, Delivery Note; their references filled in by hand, a commit per order, into
+   warehouses of their own so the two stock ledgers do not interleave);
+3. the connector, two workers (Backfill Workers 2: the run and one helper on the `long` queue): the next
+   N orders, read from the cursor the first run left;
+4. raw ERPNext, two processes: those N orders' documents, half each.
 
-then prints orders per second for both. Everything it wrote is removed at the end, the company too.
+Everything it wrote is removed at the end, the company too; Items another integration of the site
+shares are matched, not written, and stay.
 """
 
 import argparse
@@ -26,7 +30,6 @@ import random
 import shutil
 import sys
 import tempfile
-import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
@@ -37,6 +40,7 @@ import frappe
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks import workers as bench_workers  # noqa: E402
 from kraal_connect.connectors.shopify import mapping  # noqa: E402
 from kraal_connect.connectors.shopify.integration import ShopifyConnector  # noqa: E402
 from kraal_connect.engine import writer  # noqa: E402
@@ -51,6 +55,8 @@ NJ_TAX = Decimal("0.06625")
 SHIPPING = Decimal("5.00")
 CENT = Decimal("0.01")
 START = datetime(2026, 3, 1, tzinfo=timezone.utc)
+# The orders the two-worker runs write, out of the emulator's sight until the one-worker runs are done.
+LATER = "later_orders"
 
 
 # -- the generated store ---------------------------------------------------------------------
@@ -185,21 +191,22 @@ def set_entities(integration: str, enabled: set[str]) -> None:
 	frappe.db.commit()
 
 
-def sync_through_the_connector(integration: str, count: int) -> float:
+def sync_through_the_connector(integration: str, count: int, workers: int, helpers: list) -> None:
+	"""One run with Backfill Workers `workers`: the run itself and the helpers (already waiting for its
+	jobs) write."""
+	assert len(helpers) == workers - 1
 	set_entities(integration, {mapping.ORDERS})
-	started = time.perf_counter()
+	frappe.db.set_value("Kraal Integration", integration, "backfill_workers", workers)
+	frappe.db.commit()
 	log = frappe.get_doc("Kraal Sync Log", run_integration(integration, "Manual"))
-	elapsed = time.perf_counter() - started
 	orders = next(row for row in log.entities if row.entity == mapping.ORDERS)
 	if orders.created != count:
-		# Other processes writing the same tables may make MariaDB end a transaction in a deadlock.
 		print(f"the connector booked {orders.created} of {count} orders: {log.summary}")
 		for failure in log.failures[:5]:
 			print(f"  {failure.external_id}: {failure.message[:300]}")
-	return elapsed
 
 
-def raw_documents(integration: str, records: list[dict], ctx) -> list[list[dict]]:
+def raw_documents(integration: str, records: list[dict], ctx, prefix: str = "RAW") -> list[tuple]:
 	"""Each order's documents as the connector maps them, its customer and Items filled in, in the raw
 	warehouses and under another order number (ERPNext refuses a second order of a customer's PO)."""
 	orders = []
@@ -207,7 +214,7 @@ def raw_documents(integration: str, records: list[dict], ctx) -> list[list[dict]
 		docs = []
 		for target in mapping.order_targets(record, ctx):
 			doc = resolve_masters(integration, target.doc)
-			doc["po_no"] = f"RAW {doc.get('po_no')}"
+			doc["po_no"] = f"{prefix} {doc.get('po_no')}"
 			docs.append((target.key, doc))
 		orders.append((record, docs))
 	return orders
@@ -223,37 +230,43 @@ def resolve_masters(integration: str, value):
 	return value
 
 
-def insert_directly(orders) -> float:
+def insert_directly(orders) -> None:
 	"""The same documents inserted and submitted one by one, a commit per order."""
-	started = time.perf_counter()
 	for record, docs in orders:
-		written: dict[str, str] = {}
-		sales_order_rows: list[str] = []
-		line_ids = [line["id"] for line in record["lineItems"]["nodes"]]
-		for key, mapped in docs:
-			doc = resolve_order_refs(mapped, written)
-			if doc["doctype"] == "Sales Invoice":
-				for row, so_detail in zip(doc["items"], sales_order_rows, strict=True):
-					row.update(sales_order=written[mapping.ORDERS], so_detail=so_detail)
-			if doc["doctype"] == "Delivery Note":
-				by_line = dict(zip(line_ids, sales_order_rows, strict=False))
-				shipped = record["fulfillments"][0]["fulfillmentLineItems"]["nodes"]
-				for row, shipped_row in zip(doc["items"], shipped, strict=True):
-					row.update(
-						against_sales_order=written[mapping.ORDERS],
-						so_detail=by_line[shipped_row["lineItem"]["id"]],
-					)
-			submit = doc.pop("docstatus", 0) == 1
-			inserted = frappe.get_doc(doc)
-			inserted.flags.ignore_permissions = True
-			inserted.insert()
-			if submit:
-				inserted.submit()
-			written[external_type(mapping.ORDERS, key)] = inserted.name
-			if doc["doctype"] == "Sales Order":
-				sales_order_rows = [row.name for row in inserted.items]
+		insert_order(record["id"], (record, docs), {})
 		frappe.db.commit()
-	return time.perf_counter() - started
+
+
+def insert_order(_key: str, order: tuple[dict, list], _names: dict) -> str:
+	"""One order's documents, each referring to those written before it (benchmarks/workers calls it
+	in each raw process)."""
+	record, docs = order
+	written: dict[str, str] = {}
+	sales_order_rows: list[str] = []
+	line_ids = [line["id"] for line in record["lineItems"]["nodes"]]
+	for key, mapped in docs:
+		doc = resolve_order_refs(mapped, written)
+		if doc["doctype"] == "Sales Invoice":
+			for row, so_detail in zip(doc["items"], sales_order_rows, strict=True):
+				row.update(sales_order=written[mapping.ORDERS], so_detail=so_detail)
+		if doc["doctype"] == "Delivery Note":
+			by_line = dict(zip(line_ids, sales_order_rows, strict=False))
+			shipped = record["fulfillments"][0]["fulfillmentLineItems"]["nodes"]
+			for row, shipped_row in zip(doc["items"], shipped, strict=True):
+				row.update(
+					against_sales_order=written[mapping.ORDERS],
+					so_detail=by_line[shipped_row["lineItem"]["id"]],
+				)
+		submit = doc.pop("docstatus", 0) == 1
+		inserted = frappe.get_doc(doc)
+		inserted.flags.ignore_permissions = True
+		inserted.insert()
+		if submit:
+			inserted.submit()
+		written[external_type(mapping.ORDERS, key)] = inserted.name
+		if doc["doctype"] == "Sales Order":
+			sales_order_rows = [row.name for row in inserted.items]
+	return written[mapping.ORDERS]
 
 
 def resolve_order_refs(value, written: dict[str, str]):
@@ -278,7 +291,11 @@ def set_up(count: int, data: Path):
 			{"warehouse_name": name, "company": COMPANY, "parent_warehouse": f"All Warehouses - {ABBR}"},
 		)
 	frappe.db.commit()
-	generate_orders(data, count)
+	generate_orders(data, 2 * count)
+	later = data / LATER
+	later.mkdir()
+	for path in sorted((data / "orders").glob("*.json"))[count:]:
+		path.rename(later / path.name)
 	store = site.start_store(data, maximum_available=1e12, restore_rate=1e12)
 	integration = site.connect_store(store.emulator.url, COMPANY, ABBR)
 	set_entities(integration, {mapping.PRODUCTS, mapping.CUSTOMERS})
@@ -324,11 +341,13 @@ def main() -> None:
 	try:
 		shutil.copytree(site.DATASET, data)
 		store, integration = set_up(args.orders, data)
-		records = [json.loads(p.read_text()) for p in sorted((data / "orders").glob("*.json"))]
-		documents = sum(2 + len(r["transactions"]) + len(r["fulfillments"]) for r in records)
+		first = [json.loads(p.read_text()) for p in sorted((data / "orders").glob("*.json"))]
+		second = [json.loads(p.read_text()) for p in sorted((data / LATER).glob("*.json"))]
+		documents = sum(2 + len(r["transactions"]) + len(r["fulfillments"]) for r in first)
+		runs = {}
 
-		connector_seconds = sync_through_the_connector(integration, args.orders)
-
+		with bench_workers.measured() as runs["connector", 1]:
+			sync_through_the_connector(integration, args.orders, workers=1, helpers=[])
 		doc = frappe.get_doc("Kraal Integration", integration)
 		ctx = ShopifyConnector(doc).prepare(RunStats())
 		raw_ctx = replace(
@@ -337,14 +356,34 @@ def main() -> None:
 			default_warehouse=f"{RAW_WAREHOUSES[site.MAIN]} - {ABBR}",
 		)
 		frappe.db.commit()
-		raw_seconds = insert_directly(raw_documents(integration, records, raw_ctx))
+		orders = raw_documents(integration, first, raw_ctx)
+		with bench_workers.measured() as runs["raw", 1]:
+			insert_directly(orders)
+
+		for path in (data / LATER).glob("*.json"):
+			path.rename(data / "orders" / path.name)
+		helpers = bench_workers.start_helpers(1)
+		try:
+			with bench_workers.measured(helpers) as runs["connector", 2]:
+				sync_through_the_connector(integration, args.orders, workers=2, helpers=helpers)
+		finally:
+			bench_workers.stop(helpers)
+		orders = [(order[0]["id"], order) for order in raw_documents(integration, second, raw_ctx, "RAW2")]
+		with bench_workers.raw_processes([orders], 2, "benchmarks.shopify_orders:insert_order") as raw:
+			with bench_workers.measured(raw.processes) as runs["raw", 2]:
+				raw.run()
 
 		print(
-			f"{args.orders} orders, {documents} documents (Sales Order, Sales Invoice, Payment Entry, every other one a Delivery Note)"
+			f"{args.orders} orders a measurement, {documents} documents (Sales Order, Sales Invoice, "
+			"Payment Entry, every other one a Delivery Note)"
 		)
-		print(f"connector: {connector_seconds:8.1f} s  {args.orders / connector_seconds:7.2f} orders/s")
-		print(f"raw:       {raw_seconds:8.1f} s  {args.orders / raw_seconds:7.2f} orders/s")
-		print(f"the connector takes {connector_seconds / raw_seconds:.2f}x the raw time")
+		print(bench_workers.HEADER)
+		for side, workers in (("raw", 1), ("raw", 2), ("connector", 1), ("connector", 2)):
+			print(bench_workers.row(side, workers, runs[side, workers], documents))
+		ratio = runs["connector", 1].seconds / runs["raw", 1].seconds
+		print(f"connector with 1 worker, its time over raw ERPNext with 1 process: {ratio:.2f}x")
+		speed = runs["raw", 1].seconds / runs["connector", 2].seconds
+		print(f"connector with 2 workers, its rate over raw ERPNext with 1 process: {speed:.2f}x")
 	finally:
 		clean_up(store, integration, attributes_before)
 		shutil.rmtree(data.parent, ignore_errors=True)

@@ -20,12 +20,22 @@ CLAIM, WAIT, DONE, ALONE = "claim", "wait", "done", "alone"
 
 def stages(entities: Sequence[str], written_after: Mapping[str, Sequence[str]]) -> list[tuple[str, ...]]:
 	"""The entities grouped into stages, in the connector's order: each entity in the first stage after
-	every entity it is written after. An entity that names one the run does not sync waits for nothing
-	on its account."""
+	every entity it is written after. An entity the run does not sync passes its own order on (payments
+	after credit memos after invoices: without credit memos, payments still come after invoices)."""
+	present = set(entities)
+
+	def before(entity: str, seen: frozenset = frozenset()) -> set[str]:
+		found = set()
+		for other in written_after.get(entity, ()):
+			if other in present:
+				found.add(other)
+			elif other not in seen:
+				found |= before(other, seen | {entity})
+		return found
+
 	stage_of: dict[str, int] = {}
 	for entity in entities:
-		before = [stage_of[e] for e in written_after.get(entity, ()) if e in stage_of]
-		stage_of[entity] = max(before, default=-1) + 1
+		stage_of[entity] = max((stage_of[e] for e in before(entity) if e in stage_of), default=-1) + 1
 	grouped: dict[int, list[str]] = {}
 	for entity in entities:
 		grouped.setdefault(stage_of[entity], []).append(entity)

@@ -9,7 +9,7 @@ import time
 import frappe
 from frappe.utils import cint
 
-from kraal_connect.engine import failed_records, fanout, queued_records, run_cache
+from kraal_connect.engine import failed_records, fanout, queued_records, run_cache, series
 from kraal_connect.engine.errors import PageLost
 from kraal_connect.engine.redaction import redact
 from kraal_connect.engine.registry import connector_class
@@ -80,11 +80,12 @@ def write_queued(doc, connector, context, store: SiteStore, plan, is_run: bool =
 	attempts: dict[str, int] = {}
 	frappe.flags.kraal_parallel = True
 	try:
-		for stage in range(len(plan)):
-			# What another worker wrote in the stage before is read fresh, not from this one's cache.
-			run_cache.forget()
-			if not _write_stage(doc, stage, streams, context, store, attempts, is_run):
-				return
+		with series.taken_apart():
+			for stage in range(len(plan)):
+				# What another worker wrote in the stage before is read fresh, not from this one's cache.
+				run_cache.forget()
+				if not _write_stage(doc, stage, streams, context, store, attempts, is_run):
+					return
 	finally:
 		frappe.flags.kraal_parallel = False
 

@@ -246,6 +246,7 @@ def purge_integration(name: str) -> None:
 		"Kraal Sync Log",
 		"Kraal Failed Record",
 		"Kraal Platform Stock",
+		"Kraal Queued Record",
 	):
 		frappe.db.delete(doctype, {"integration": name})
 	if frappe.db.exists("Kraal Integration", name):

@@ -19,6 +19,16 @@ def test_an_entity_written_after_one_the_run_does_not_sync_waits_for_nothing_on_
 	]
 
 
+def test_an_entity_the_run_does_not_sync_still_passes_its_own_order_on():
+	written_after = {"credit_memo": ("invoice",), "payment": ("credit_memo",)}
+	assert fanout.stages(["invoice", "payment"], written_after) == [("invoice",), ("payment",)]
+	# A QuickBooks company with no credit memos and no journal entries: payments still wait for invoices.
+	present = [e for e in qbo.MIGRATION_ORDER if e not in ("credit_memo", "journal_entry", "vendor_credit")]
+	stage = {e: n for n, group in enumerate(fanout.stages(present, qbo.WRITTEN_AFTER)) for e in group}
+	assert stage["invoice"] < stage["payment"] and stage["bill"] < stage["invoice"] < stage["sales_receipt"]
+	assert stage["bill"] < stage["bill_payment"]
+
+
 def test_a_quickbooks_migration_keeps_purchases_before_sales_and_settlements_after_what_they_settle():
 	plan = fanout.stages(qbo.MIGRATION_ORDER, qbo.WRITTEN_AFTER)
 	stage = {entity: number for number, group in enumerate(plan) for entity in group}
