@@ -31,13 +31,11 @@ def writes_in_parallel(connector) -> bool:
 
 
 def sync_streams_in_parallel(connector, context, store: SiteStore, caller, stats: RunStats, streams, on_page):
-	"""What earlier runs left queued, then every stream read and queued, written by this run and its
+	"""What earlier runs left queued and every stream read and queued, written by this run and its
 	helpers; the records' outcomes are counted into stats."""
 	integration, log = connector.integration, store.log.doc.name
 	plan = fanout.stages([s.entity for s in streams], connector.written_after)
-	stage_of = {entity: number for number, group in enumerate(plan) for entity in group}
-	for entity, number in queued_records.adopt(integration.name, log).items():
-		stats.entity(entity).fetched += number
+	stage_of = _adopt(integration.name, log, plan, stats)
 
 	def queue(stream, change, _store, _context, stats):
 		if not already_handled(stream, change, stats):
@@ -45,6 +43,30 @@ def sync_streams_in_parallel(connector, context, store: SiteStore, caller, stats
 
 	sync_streams(streams, store, caller, context, stats, on_page, apply=queue)
 	helpers = fanout.helpers_for(queued_records.count(integration.name), cint(integration.backfill_workers))
+	_write_and_count(connector, context, store, stats, plan, helpers)
+
+
+def write_left_queued(connector, context, store: SiteStore, stats: RunStats, streams) -> None:
+	"""What a run that died left queued, written by this run alone before it reads on: whatever Backfill
+	Workers says now, no record read is ever left behind."""
+	if connector.written_after is None:
+		return
+	plan = fanout.stages([s.entity for s in streams], connector.written_after)
+	_adopt(connector.integration.name, store.log.doc.name, plan, stats)
+	if queued_records.count(connector.integration.name):
+		_write_and_count(connector, context, store, stats, plan, helpers=0)
+
+
+def _adopt(integration: str, log: str, plan, stats: RunStats) -> dict[str, int]:
+	"""Records an earlier run queued and did not write become this run's, in this run's stages."""
+	stage_of = {entity: number for number, group in enumerate(plan) for entity in group}
+	for entity, number in queued_records.adopt(integration, log, stage_of).items():
+		stats.entity(entity).fetched += number
+	return stage_of
+
+
+def _write_and_count(connector, context, store: SiteStore, stats: RunStats, plan, helpers: int) -> None:
+	integration, log = connector.integration, store.log.doc.name
 	for _ in range(helpers):
 		frappe.enqueue(HELP_JOB, queue="long", timeout=4 * 3600, integration=integration.name, log=log)
 	frappe.db.commit()

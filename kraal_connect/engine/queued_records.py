@@ -15,6 +15,8 @@ from kraal_connect.engine.stats import RunStats
 QUEUED_RECORD = "Kraal Queued Record"
 QUEUED, WRITTEN = "Queued", "Written"
 FAILED = "failed"
+# The stage of a queued record whose entity the run does not write (switched off since it was queued).
+WAITING = -1
 _TABLE = "`tabKraal Queued Record`"
 
 
@@ -58,21 +60,33 @@ def add(integration: str, log: str, stage: int, entity: str, changes: list[Chang
 		frappe.db.bulk_insert(QUEUED_RECORD, fields, [[row[f] for f in fields] for row in rows])
 
 
-def adopt(integration: str, log: str) -> dict[str, int]:
-	"""Records an earlier run queued and did not write become this run's; returns how many, by entity."""
+def adopt(integration: str, log: str, stage_of: dict[str, int]) -> dict[str, int]:
+	"""Records an earlier run queued and did not write become this run's, in this run's stages; returns
+	how many, by entity. Rows a run that died wrote and did not count are let go of. A disabled entity's
+	records wait for it to be enabled again."""
 	frappe.db.sql(
-		f"update {_TABLE} set sync_log=%s where integration=%s and status=%s", (log, integration, QUEUED)
+		f"delete from {_TABLE} where integration=%s and status=%s and sync_log!=%s",
+		(integration, WRITTEN, log),
 	)
-	return dict(
+	frappe.db.sql(
+		f"update {_TABLE} set stage=%s where integration=%s and status=%s", (WAITING, integration, QUEUED)
+	)
+	adopted = {}
+	for entity, stage in stage_of.items():
 		frappe.db.sql(
-			f"""select entity, count(*) from {_TABLE} where integration=%s and status=%s group by entity""",
-			(integration, QUEUED),
+			f"update {_TABLE} set sync_log=%s, stage=%s where integration=%s and status=%s and entity=%s",
+			(log, stage, integration, QUEUED, entity),
 		)
-	)
+		if number := frappe.db.count(
+			QUEUED_RECORD, {"integration": integration, "status": QUEUED, "entity": entity}
+		):
+			adopted[entity] = number
+	return adopted
 
 
 def count(integration: str) -> int:
-	return frappe.db.count(QUEUED_RECORD, {"integration": integration, "status": QUEUED})
+	"""Queued records of the entities this run writes."""
+	return frappe.db.count(QUEUED_RECORD, {"integration": integration, "status": QUEUED, "stage": (">=", 0)})
 
 
 def claim(integration: str, stage: int, passed_over: set[str]) -> dict | None:

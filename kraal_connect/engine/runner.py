@@ -183,6 +183,7 @@ def _sync_enabled_streams(connector, context, store, caller, stats) -> None:
 	if parallel.writes_in_parallel(connector):
 		parallel.sync_streams_in_parallel(connector, context, store, caller, stats, streams, on_page)
 	else:
+		parallel.write_left_queued(connector, context, store, stats, streams)
 		sync_streams(streams, store, caller, context, stats, on_page=on_page)
 	retry_open_failures(connector, context, store, caller, stats, [s for s in streams if s not in fetched])
 	stats.remarks += sync_from.remarks(connector, stats)
