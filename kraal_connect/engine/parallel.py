@@ -24,13 +24,17 @@ HELP_JOB = "kraal_connect.engine.parallel.help_write"
 # writes what is left.
 HELPER_PATIENCE_SECONDS = 300
 WAIT_SECONDS = 0.2
+# How often the run counts what its workers wrote into its Sync Log and progress bar.
+COUNT_SECONDS = 5
 
 
 def writes_in_parallel(connector) -> bool:
 	return connector.written_after is not None and cint(connector.integration.get("backfill_workers")) > 1
 
 
-def sync_streams_in_parallel(connector, context, store: SiteStore, caller, stats: RunStats, streams, on_page):
+def sync_streams_in_parallel(
+	connector, context, store: SiteStore, caller, stats: RunStats, streams, on_page, on_written
+):
 	"""What earlier runs left queued and every stream read and queued, written by this run and its
 	helpers; the records' outcomes are counted into stats."""
 	integration, log = connector.integration, store.log.doc.name
@@ -43,10 +47,10 @@ def sync_streams_in_parallel(connector, context, store: SiteStore, caller, stats
 
 	sync_streams(streams, store, caller, context, stats, on_page, apply=queue)
 	helpers = fanout.helpers_for(queued_records.count(integration.name), cint(integration.backfill_workers))
-	_write_and_count(connector, context, store, stats, plan, helpers)
+	_write_and_count(connector, context, store, stats, plan, helpers, on_written)
 
 
-def write_left_queued(connector, context, store: SiteStore, stats: RunStats, streams) -> None:
+def write_left_queued(connector, context, store: SiteStore, stats: RunStats, streams, on_written) -> None:
 	"""What a run that died left queued, written by this run alone before it reads on: whatever Backfill
 	Workers says now, no record read is ever left behind."""
 	if connector.written_after is None:
@@ -54,7 +58,7 @@ def write_left_queued(connector, context, store: SiteStore, stats: RunStats, str
 	plan = fanout.stages([s.entity for s in streams], connector.written_after)
 	_adopt(connector.integration.name, store.log.doc.name, plan, stats)
 	if queued_records.count(connector.integration.name):
-		_write_and_count(connector, context, store, stats, plan, helpers=0)
+		_write_and_count(connector, context, store, stats, plan, 0, on_written)
 
 
 def _adopt(integration: str, log: str, plan, stats: RunStats) -> dict[str, int]:
@@ -65,21 +69,35 @@ def _adopt(integration: str, log: str, plan, stats: RunStats) -> dict[str, int]:
 	return stage_of
 
 
-def _write_and_count(connector, context, store: SiteStore, stats: RunStats, plan, helpers: int) -> None:
+def _write_and_count(connector, context, store: SiteStore, stats: RunStats, plan, helpers: int, on_written):
 	integration, log = connector.integration, store.log.doc.name
 	for _ in range(helpers):
 		frappe.enqueue(HELP_JOB, queue="long", timeout=4 * 3600, integration=integration.name, log=log)
 	frappe.db.commit()
-	write_queued(integration, connector, context, store, plan, is_run=True)
+	total, counted_at = queued_records.count(integration.name), time.monotonic()
+
+	def count_now(force: bool = False) -> None:
+		"""Now and then, and at the end: the log's counts and the form's progress bar move on."""
+		nonlocal counted_at
+		if not force and time.monotonic() - counted_at < COUNT_SECONDS:
+			return
+		_count_written(integration.name, log, store, stats)
+		on_written(total - queued_records.count(integration.name), total)
+		counted_at = time.monotonic()
+
+	write_queued(integration, connector, context, store, plan, is_run=True, on_written=count_now)
+	count_now(force=True)
+
+
+def _count_written(integration: str, log: str, store: SiteStore, stats: RunStats) -> None:
+	"""What the run's workers wrote since the last count into its stats and its Sync Log."""
 	queued_records.tally(log, stats)
 	kept = {(f.entity, f.external_id) for f in stats.failures}
 	stats.failures += [
-		f
-		for f in failed_records.failures_of_run(integration.name, log)
-		if (f.entity, f.external_id) not in kept
+		f for f in failed_records.failures_of_run(integration, log) if (f.entity, f.external_id) not in kept
 	]
 	counted = {row[2] for row in stats.fixed}
-	stats.fixed += [r for r in failed_records.fixed_by_run(integration.name, log) if r[2] not in counted]
+	stats.fixed += [r for r in failed_records.fixed_by_run(integration, log) if r[2] not in counted]
 	store.save(stats)
 
 
@@ -97,7 +115,9 @@ def help_write(integration: str, log: str) -> None:
 		write_queued(doc, connector, context, SiteStore(doc, SyncLog.existing(log, doc.secrets())), plan)
 
 
-def write_queued(doc, connector, context, store: SiteStore, plan, is_run: bool = False) -> None:
+def write_queued(doc, connector, context, store: SiteStore, plan, is_run=False, on_written=None) -> None:
+	"""Claim and write queued records stage by stage; on_written is called between records."""
+	on_written = on_written or (lambda: None)
 	streams = {s.entity: s for s in connector.streams()}
 	attempts: dict[str, int] = {}
 	frappe.flags.kraal_parallel = True
@@ -106,13 +126,13 @@ def write_queued(doc, connector, context, store: SiteStore, plan, is_run: bool =
 			for stage in range(len(plan)):
 				# What another worker wrote in the stage before is read fresh, not from this one's cache.
 				run_cache.forget()
-				if not _write_stage(doc, stage, streams, context, store, attempts, is_run):
+				if not _write_stage(doc, stage, streams, context, store, attempts, is_run, on_written):
 					return
 	finally:
 		frappe.flags.kraal_parallel = False
 
 
-def _write_stage(doc, stage, streams, context, store, attempts, is_run) -> bool:
+def _write_stage(doc, stage, streams, context, store, attempts, is_run, on_written) -> bool:
 	"""Claim and write the stage's records until none is left; False when a helper gave up waiting."""
 	waiting_since = None
 	while True:
@@ -123,6 +143,7 @@ def _write_stage(doc, stage, streams, context, store, attempts, is_run) -> bool:
 		)
 		if row:
 			_write_one(row, streams, context, store, attempts)
+			on_written()
 			waiting_since = None
 			continue
 		step = fanout.next_step(*queued_records.stage_state(doc.name, stage, given_up), is_run=is_run)
@@ -131,6 +152,7 @@ def _write_stage(doc, stage, streams, context, store, attempts, is_run) -> bool:
 		if step == fanout.ALONE:
 			_write_alone(doc, stage, streams, context, store)
 		elif step == fanout.WAIT:
+			on_written()
 			waiting_since = waiting_since or time.monotonic()
 			if not is_run and time.monotonic() - waiting_since > HELPER_PATIENCE_SECONDS:
 				return False

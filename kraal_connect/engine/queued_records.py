@@ -149,18 +149,20 @@ def written(name: str, outcome: str, fixed: bool, notes: list[str]) -> None:
 
 
 def tally(log: str, stats: RunStats) -> None:
-	"""The run's written records into its counts (failures and fixed records are read back from their
-	Kraal Failed Records by the caller), then let go of."""
+	"""The run's records written since the last tally into its counts (their failures and fixed records
+	are read back from their Kraal Failed Records by the caller), then let go of: exactly those, while
+	its workers go on writing."""
 	rows = frappe.db.sql(
-		f"""select entity, outcome, count(*), group_concat(notes separator '\n') from {_TABLE}
-		where sync_log=%s and status=%s group by entity, outcome""",
+		f"select name, entity, outcome, notes from {_TABLE} where sync_log=%s and status=%s",
 		(log, WRITTEN),
+		as_dict=True,
 	)
-	for entity, outcome, number, notes in rows:
-		counts = stats.entity(entity)
-		setattr(counts, outcome, getattr(counts, outcome) + number)
-		stats.notes += [note for note in (notes or "").splitlines() if note]
-	frappe.db.sql(f"delete from {_TABLE} where sync_log=%s and status=%s", (log, WRITTEN))
+	for row in rows:
+		counts = stats.entity(row.entity)
+		setattr(counts, row.outcome, getattr(counts, row.outcome) + 1)
+		stats.notes += [note for note in (row.notes or "").splitlines() if note]
+	if rows:
+		frappe.db.delete(QUEUED_RECORD, {"name": ("in", [row.name for row in rows])})
 
 
 def _not_in(names: set[str]) -> str:

@@ -179,11 +179,13 @@ def _sync_enabled_streams(connector, context, store, caller, stats) -> None:
 	streams = _enabled_streams(connector)
 	fetched = [s for s in streams if s.entity in connector.fetches_one]
 	retry_open_failures(connector, context, store, caller, stats, fetched)
-	on_page = _progress(connector.integration, streams)
+	on_page, on_written = _progress(connector.integration, streams), _written(connector.integration)
 	if parallel.writes_in_parallel(connector):
-		parallel.sync_streams_in_parallel(connector, context, store, caller, stats, streams, on_page)
+		parallel.sync_streams_in_parallel(
+			connector, context, store, caller, stats, streams, on_page, on_written
+		)
 	else:
-		parallel.write_left_queued(connector, context, store, stats, streams)
+		parallel.write_left_queued(connector, context, store, stats, streams, on_written)
 		sync_streams(streams, store, caller, context, stats, on_page=on_page)
 	retry_open_failures(connector, context, store, caller, stats, [s for s in streams if s not in fetched])
 	stats.remarks += sync_from.remarks(connector, stats)
@@ -301,6 +303,21 @@ def _progress(doc, streams):
 			doctype="Kraal Integration",
 			docname=doc.name,
 			description=f"{entity}: {counts.fetched} fetched, {counts.created} created",
+		)
+
+	return publish
+
+
+def _written(doc):
+	"""Progress of a run whose workers write what it queued."""
+
+	def publish(done: int, total: int) -> None:
+		frappe.publish_progress(
+			percent=100 * done / max(total, 1),
+			title=_title(doc),
+			doctype="Kraal Integration",
+			docname=doc.name,
+			description=_("{0} of {1} records written").format(done, total),
 		)
 
 	return publish

@@ -70,6 +70,25 @@ frappe.local.conf.kraal_allow_custom_endpoints = 1
 from kraal_connect.engine.runner import run_integration
 run_integration(integration, "Manual")
 """
+# The run, which takes its time over each record it writes, so that its helper (which first prepares
+# its own mapping context) surely gets a share however busy the machine is.
+SLOW_RUN = """
+import sys, time, frappe
+from kraal_connect.engine import queued_records
+
+site, integration = sys.argv[1:]
+mark = queued_records.written
+
+def written_slowly(*args):
+	mark(*args)
+	time.sleep(0.5)
+
+queued_records.written = written_slowly
+frappe.init(site=site, sites_path=".")
+frappe.connect()
+from kraal_connect.engine.runner import run_integration
+run_integration(integration, "Manual")
+"""
 # The run itself, in a process of its own as a worker runs it.
 RUN = """
 import sys, frappe
@@ -102,11 +121,11 @@ def test_a_migration_written_by_two_workers_one_killed_mid_record_ends_in_exact_
 	frappe.db.set_value("Kraal Integration", qbo_integration, "backfill_workers", 2)
 	frappe.db.commit()
 	marker = tmp_path / "hung"
-	helper = python(HANGING_HELPER, frappe.local.site, "8", str(marker))
+	helper = python(HANGING_HELPER, frappe.local.site, "6", str(marker))
 	try:
 		assert wait_for(tmp_path / "hung.ready", helper)
-		run = python(RUN, frappe.local.site, qbo_integration)
-		# The helper took the run's job and wrote seven records beside the run; the eighth is written,
+		run = python(SLOW_RUN, frappe.local.site, qbo_integration)
+		# The helper took the run's job and wrote five records beside the run; the sixth is written,
 		# not committed, when it dies.
 		assert wait_for(marker, helper), "the helper never wrote its share"
 	finally:
