@@ -312,13 +312,7 @@ def main() -> None:
 		report(log, documents)
 
 		print(f"{documents} transactions a measurement")
-		print(workers.HEADER)
-		for side, count in (("raw", 1), ("raw", 2), ("connector", 1), ("connector", 2)):
-			print(workers.row(side, count, runs[side, count], documents))
-		ratio = runs["connector", 1].seconds / runs["raw", 1].seconds
-		print(f"connector with 1 worker, its time over raw ERPNext with 1 process: {ratio:.2f}x")
-		speed = runs["raw", 1].seconds / runs["connector", 2].seconds
-		print(f"connector with 2 workers, its rate over raw ERPNext with 1 process: {speed:.2f}x")
+		workers.print_table(runs, documents)
 		last_day = max(r["TxnDate"] for rows in records.values() for r in rows)
 		result = reconcile_books(integration, last_day)
 		print(

@@ -377,13 +377,7 @@ def main() -> None:
 			f"{args.orders} orders a measurement, {documents} documents (Sales Order, Sales Invoice, "
 			"Payment Entry, every other one a Delivery Note)"
 		)
-		print(bench_workers.HEADER)
-		for side, workers in (("raw", 1), ("raw", 2), ("connector", 1), ("connector", 2)):
-			print(bench_workers.row(side, workers, runs[side, workers], documents))
-		ratio = runs["connector", 1].seconds / runs["raw", 1].seconds
-		print(f"connector with 1 worker, its time over raw ERPNext with 1 process: {ratio:.2f}x")
-		speed = runs["raw", 1].seconds / runs["connector", 2].seconds
-		print(f"connector with 2 workers, its rate over raw ERPNext with 1 process: {speed:.2f}x")
+		bench_workers.print_table(runs, documents)
 	finally:
 		clean_up(store, integration, attributes_before)
 		shutil.rmtree(data.parent, ignore_errors=True)

@@ -60,17 +60,25 @@ def measured(processes: list[subprocess.Popen] = ()) -> Iterator[Measured]:
 	result.seconds = after[3] - before[3]
 
 
-HEADER = (
-	f"{'':11}{'workers':>8}{'seconds':>9}{'docs/s':>8}{'app CPU s':>10}{'db CPU s':>9}{'cores':>6}"
-	f"{'row lock waits':>15}{'waited s':>9}"
-)
+SIDES = (("raw", 1), ("raw", 2), ("connector", 1), ("connector", 2))
 
 
-def row(side: str, workers: int, m: Measured, documents: int) -> str:
-	return (
-		f"{side:11}{workers:>8}{m.seconds:>9.1f}{documents / m.seconds:>8.2f}{m.app_cpu:>10.1f}"
-		f"{m.database_cpu:>9.1f}{m.cores_busy:>6.2f}{m.lock_waits:>15}{m.lock_wait_seconds:>9.1f}"
+def print_table(runs: dict[tuple[str, int], Measured], documents: int) -> None:
+	"""The four measurements of a benchmark, and the ratios the scaling question asks for."""
+	print(
+		f"{'':11}{'workers':>8}{'seconds':>9}{'docs/s':>8}{'app CPU s':>10}{'db CPU s':>9}{'cores':>6}"
+		f"{'row lock waits':>15}{'waited s':>9}"
 	)
+	for side, workers in SIDES:
+		m = runs[side, workers]
+		print(
+			f"{side:11}{workers:>8}{m.seconds:>9.1f}{documents / m.seconds:>8.2f}{m.app_cpu:>10.1f}"
+			f"{m.database_cpu:>9.1f}{m.cores_busy:>6.2f}{m.lock_waits:>15}{m.lock_wait_seconds:>9.1f}"
+		)
+	ratio = runs["connector", 1].seconds / runs["raw", 1].seconds
+	print(f"connector with 1 worker, its time over raw ERPNext with 1 process: {ratio:.2f}x")
+	speed = runs["raw", 1].seconds / runs["connector", 2].seconds
+	print(f"connector with 2 workers, its rate over raw ERPNext with 1 process: {speed:.2f}x", flush=True)
 
 
 def _app_cpu(pids: list[int]) -> float:

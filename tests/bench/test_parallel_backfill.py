@@ -12,64 +12,57 @@ from pathlib import Path
 import frappe
 from frappe.utils.background_jobs import get_queue
 
-from kraal_connect.connectors.qbo.reconciliation import reconcile, reconcile_books
 from kraal_connect.connectors.shopify import mapping
 from kraal_connect.engine.parallel import HELP_JOB
 from kraal_connect.engine.queued_records import QUEUED_RECORD
 from kraal_connect.engine.runner import run_integration
 from tests.bench import shopify_helpers as shopify
-from tests.bench.qbo_helpers import COMPANY, LINK, linked, source_records
+from tests.bench.qbo_helpers import MIGRATED, check_exact_parity
 from tests.bench.site_helpers import counts, latest_log
-from tests.bench.test_qbo_migration import BOOKS, MIGRATED, exchange_journals
 
 pytest_plugins = ["tests.bench.qbo_helpers", "tests.bench.shopify_helpers"]
 # What the fixture store's orders book written by a run alone, credit notes and returns among them
 # (test_shopify_sync checks each against Shopify).
 SHOPIFY_BOOKS = {"Sales Order": 6, "Sales Invoice": 7, "Payment Entry": 7, "Delivery Note": 5}
 
-# A background worker for the run's helper job (tests/bench/browser_worker) that, once it has written
-# its Nth record, leaves a marker and hangs before that record's commit, to be killed there.
-HANGING_HELPER = """
+# Patches queued_records.written so that this process, once it has written its Nth record, leaves a
+# marker and hangs before that record's commit, to be killed there; argv: after, marker, then the rest.
+HANG = """
 import pathlib, sys, time
 from kraal_connect.engine import queued_records
+
+after, marker = sys.argv[1:3]
+mark, written = queued_records.written, []
+
+def written_then_hang(name, *args):
+	mark(name, *args)
+	written.append(name)
+	if len(written) == int(after):
+		pathlib.Path(marker).write_text(str(len(written)))
+		time.sleep(600)
+
+queued_records.written = written_then_hang
+"""
+# A background worker for the run's helper job (tests/bench/browser_worker) that hangs so.
+HANGING_HELPER = (
+	HANG
+	+ """
 from tests.bench import browser_worker
-
-site, after, marker = sys.argv[1:]
-mark, written = queued_records.written, []
-
-def written_then_hang(name, *args):
-	mark(name, *args)
-	written.append(name)
-	if len(written) == int(after):
-		pathlib.Path(marker).write_text(str(len(written)))
-		time.sleep(600)
-
-queued_records.written = written_then_hang
 pathlib.Path(marker + ".ready").touch()
-browser_worker.main(site)
+browser_worker.main(sys.argv[3])
 """
-# The run, which hangs before the commit of the Nth record it writes itself, to be killed there.
-HANGING_RUN = """
-import pathlib, sys, time, frappe
-from kraal_connect.engine import queued_records
-
-site, integration, after, marker = sys.argv[1:]
-mark, written = queued_records.written, []
-
-def written_then_hang(name, *args):
-	mark(name, *args)
-	written.append(name)
-	if len(written) == int(after):
-		pathlib.Path(marker).write_text(str(len(written)))
-		time.sleep(600)
-
-queued_records.written = written_then_hang
-frappe.init(site=site, sites_path=".")
+)
+# The run, which hangs so in one of its own records.
+HANGING_RUN = (
+	HANG
+	+ """
+import frappe
+frappe.init(site=sys.argv[3], sites_path=".")
 frappe.connect()
-frappe.local.conf.kraal_allow_custom_endpoints = 1
 from kraal_connect.engine.runner import run_integration
-run_integration(integration, "Manual")
+run_integration(sys.argv[4], "Manual")
 """
+)
 # The run, which takes its time over each record it writes, so that its helper (which first prepares
 # its own mapping context) surely gets a share however busy the machine is.
 SLOW_RUN = """
@@ -121,7 +114,7 @@ def test_a_migration_written_by_two_workers_one_killed_mid_record_ends_in_exact_
 	frappe.db.set_value("Kraal Integration", qbo_integration, "backfill_workers", 2)
 	frappe.db.commit()
 	marker = tmp_path / "hung"
-	helper = python(HANGING_HELPER, frappe.local.site, "6", str(marker))
+	helper = python(HANGING_HELPER, "6", str(marker), frappe.local.site)
 	try:
 		assert wait_for(tmp_path / "hung.ready", helper)
 		run = python(SLOW_RUN, frappe.local.site, qbo_integration)
@@ -160,11 +153,11 @@ def test_a_store_backfill_whose_run_is_killed_mid_record_is_finished_by_its_help
 	integration = connected()
 	frappe.db.set_value("Kraal Integration", integration, "backfill_workers", 2)
 	frappe.db.commit()
-	helper = python(HANGING_HELPER, frappe.local.site, "1000", str(tmp_path / "helper"))
+	helper = python(HANGING_HELPER, "1000", str(tmp_path / "helper"), frappe.local.site)
 	try:
 		assert wait_for(tmp_path / "helper.ready", helper)
 		marker = tmp_path / "hung"
-		run = python(HANGING_RUN, frappe.local.site, integration, "3", str(marker))
+		run = python(HANGING_RUN, "3", str(marker), frappe.local.site, integration)
 		try:
 			assert wait_for(marker, run), "the run never wrote its third record"
 		finally:
@@ -232,26 +225,3 @@ def drop_help_jobs() -> None:
 		job = queue.fetch_job(job_id) if job_id.startswith(f"{frappe.local.site}::") else None
 		if job and (job.kwargs or {}).get("method") == HELP_JOB:
 			job.delete()
-
-
-def check_exact_parity(integration: str, qbo_data) -> None:
-	"""Each QBO record once, nothing missing, every document submitted once, and the books to the cent."""
-	links = frappe.get_all(
-		LINK,
-		filters={"integration": integration},
-		fields=["external_type", "external_id", "reference_doctype", "reference_name"],
-	)
-	for entity, migrated in MIGRATED.items():
-		records = {ln.external_id for ln in links if ln.external_type.partition(":")[0] == entity}
-		assert len(records) == migrated[1], entity
-	assert all(frappe.db.exists(ln.reference_doctype, ln.reference_name) for ln in links)
-	for doctype, entities in BOOKS.items():
-		expected = sum(len(source_records(qbo_data, e)) for e in entities)
-		written = {"company": COMPANY, "name": ("not in", exchange_journals())}
-		assert frappe.db.count(doctype, written) == expected, doctype
-		assert frappe.db.count(doctype, {**written, "docstatus": 1}) == expected, doctype
-	assert frappe.db.count("GL Entry", {"company": COMPANY, "is_cancelled": 1}) == 0
-	assert linked(integration, "invoice", "130").outstanding_amount == 0
-	for as_of in ("2023-06-30", "2024-12-31"):
-		assert reconcile_books(integration, as_of).differences == [], as_of
-	assert reconcile(integration, "2024-12-31")["migration_status"] == "Complete"
