@@ -62,4 +62,4 @@ def forget() -> None:
 
 def _forget_erpnexts() -> None:
 	"""ERPNext's stock vouchers' later entries, by voucher name (erpnext.controllers.stock_controller)."""
-	pass  # TEMP
+	frappe.local.future_sle = {}
