@@ -4,8 +4,9 @@ A run holds its integration's lock (engine/locks), so no other run writes that i
 while it runs; the run's own writes keep the cache true (writer), and a rollback empties it, since what
 was rolled back may be in it. The workers that help a long run (engine/parallel) write other records'
 links meanwhile: a link this worker remembers as missing may be written since, which costs it a lost
-race and a second try with an empty cache (writer.isolated), and every stage starts with one. The cache lives from the start of a run's work to its end, never longer:
-a worker's next job must not see what this one read.
+race and a second try with an empty cache (writer.isolated), and every stage starts with one. The cache
+lives from the start of a run's work to its end, never longer: a worker's next job must not see what
+this one read.
 
 ERPNext keeps a cache of its own on frappe.local that a rollback leaves stale: future_sle, for each
 stock voucher by name, the items and warehouses with stock entries after it. A record rolled back gives
