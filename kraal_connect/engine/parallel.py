@@ -4,7 +4,9 @@ stage by stage (engine/fanout decides). Each record is its own transaction: its 
 Links, its failed record and its queued row are committed together, so a worker killed at any moment
 leaves every record either written or queued, and a replay is safe."""
 
+import logging
 import time
+from dataclasses import dataclass, field
 
 import frappe
 from frappe.utils import cint
@@ -115,34 +117,56 @@ def help_write(integration: str, log: str) -> None:
 		write_queued(doc, connector, context, SiteStore(doc, SyncLog.existing(log, doc.secrets())), plan)
 
 
+@dataclass
+class Share:
+	"""What one worker did of a run, written to the kraal_parallel log when it stops: how the work was
+	shared, and where a worker's time went (writing records, or waiting for a stage's last ones)."""
+
+	# queued record -> times it lost a race (another worker's write, a record of its stage it names)
+	attempts: dict[str, int] = field(default_factory=dict)
+	written: int = 0
+	alone: int = 0
+	writing: float = 0.0
+	waiting: float = 0.0
+
+	def __str__(self) -> str:
+		return (
+			f"wrote {self.written} records in {self.writing:.1f} s ({self.alone} alone), waited "
+			f"{self.waiting:.1f} s, lost {sum(self.attempts.values())} races"
+		)
+
+
 def write_queued(doc, connector, context, store: SiteStore, plan, is_run=False, on_written=None) -> None:
 	"""Claim and write queued records stage by stage; on_written is called between records."""
 	on_written = on_written or (lambda: None)
 	streams = {s.entity: s for s in connector.streams()}
-	attempts: dict[str, int] = {}
+	share = Share()
 	frappe.flags.kraal_parallel = True
 	try:
 		with series.taken_apart():
 			for stage in range(len(plan)):
 				# What another worker wrote in the stage before is read fresh, not from this one's cache.
 				run_cache.forget()
-				if not _write_stage(doc, stage, streams, context, store, attempts, is_run, on_written):
+				if not _write_stage(doc, stage, streams, context, store, share, is_run, on_written):
 					return
 	finally:
 		frappe.flags.kraal_parallel = False
+		log = frappe.logger("kraal_parallel", allow_site=True)
+		log.setLevel(logging.INFO)  # Frappe's loggers keep errors only unless a site says otherwise
+		log.info(f"{store.log.doc.name} {'run' if is_run else 'helper'}: {share}")
 
 
-def _write_stage(doc, stage, streams, context, store, attempts, is_run, on_written) -> bool:
+def _write_stage(doc, stage, streams, context, store, share: Share, is_run, on_written) -> bool:
 	"""Claim and write the stage's records until none is left; False when a helper gave up waiting."""
 	waiting_since = None
 	while True:
-		given_up = {name for name, n in attempts.items() if n >= fanout.PARALLEL_ATTEMPTS}
+		given_up = {name for name, n in share.attempts.items() if n >= fanout.PARALLEL_ATTEMPTS}
 		# A record that lost a race is tried again after the stage's others, which it may wait for.
-		row = queued_records.claim(doc.name, stage, set(attempts)) or queued_records.claim(
+		row = queued_records.claim(doc.name, stage, set(share.attempts)) or queued_records.claim(
 			doc.name, stage, given_up
 		)
 		if row:
-			_write_one(row, streams, context, store, attempts)
+			_write_one(row, streams, context, store, share)
 			on_written()
 			waiting_since = None
 			continue
@@ -150,46 +174,53 @@ def _write_stage(doc, stage, streams, context, store, attempts, is_run, on_writt
 		if step == fanout.DONE:
 			return True
 		if step == fanout.ALONE:
-			_write_alone(doc, stage, streams, context, store)
+			_write_alone(doc, stage, streams, context, store, share)
 		elif step == fanout.WAIT:
 			on_written()
 			waiting_since = waiting_since or time.monotonic()
 			if not is_run and time.monotonic() - waiting_since > HELPER_PATIENCE_SECONDS:
 				return False
 			time.sleep(WAIT_SECONDS)
+			share.waiting += WAIT_SECONDS
 
 
-def _write_alone(doc, stage, streams, context, store) -> None:
+def _write_alone(doc, stage, streams, context, store, share: Share) -> None:
 	"""The records every worker gave up on (each lost a race to another worker's write), one by one, as
 	a run without helpers writes them: what fails now is a failed record like any other."""
 	frappe.flags.kraal_parallel = False
 	try:
 		for name in queued_records.free_records(doc.name, stage):
 			row = queued_records.lock(name)
-			busy: dict[str, int] = {}
-			if row:
-				_write_one(row, streams, context, store, busy)
-			if busy:
+			if not row:
+				continue
+			lost = sum(share.attempts.values())
+			_write_one(row, streams, context, store, share)
+			share.alone += 1
+			if sum(share.attempts.values()) > lost:
 				# Held up with no worker beside it: the next run writes what is left.
 				raise PageLost(f"database busy writing {row.entity} {row.external_id}")
 	finally:
 		frappe.flags.kraal_parallel = True
 
 
-def _write_one(row, streams, context, store: SiteStore, attempts: dict[str, int]) -> None:
+def _write_one(row, streams, context, store: SiteStore, share: Share) -> None:
 	"""One queued record in one transaction with its row; a lost race puts it back in the queue."""
 	stats = RunStats()
 	integration, log = store.integration.name, store.log.doc.name
+	started = time.monotonic()
 	try:
 		apply_change(streams[row.entity], queued_records.change(row), store, context, stats)
 		failed_records.keep(integration, stats.failures, log, lambda text: redact(text, store.log.secrets))
 		fixed = failed_records.settle(integration, stats.written, log)
 		queued_records.written(row.name, _outcome(stats, row.entity), bool(fixed), stats.notes)
 		frappe.db.commit()
+		share.written += 1
 	except PageLost:
 		frappe.db.rollback()
 		run_cache.forget()
-		attempts[row.name] = attempts.get(row.name, 0) + 1
+		share.attempts[row.name] = share.attempts.get(row.name, 0) + 1
+	finally:
+		share.writing += time.monotonic() - started
 
 
 def _outcome(stats: RunStats, entity: str) -> str:
