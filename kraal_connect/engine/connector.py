@@ -82,6 +82,11 @@ class Connector:
 	def streams(self) -> list[Stream]:
 		raise NotImplementedError
 
+	def enabled_streams(self) -> list[Stream]:
+		"""The streams of the entities this integration syncs, in the connector's order."""
+		enabled = {row.entity for row in self.integration.entities if row.enabled}
+		return [s for s in self.streams() if s.entity in enabled]
+
 	def sync_start(self) -> date | None:
 		"""The day the dated entities are read from on a first run; None: all the vendor keeps."""
 		start = self.integration.get("sync_start_date")

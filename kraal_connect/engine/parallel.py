@@ -109,11 +109,12 @@ def help_write(integration: str, log: str) -> None:
 	if frappe.db.get_value("Kraal Sync Log", log, "status") != "Running":
 		return
 	connector = connector_class(doc.vendor)(doc, ApiCaller())
-	streams = [s.entity for s in connector.streams()]
 	with run_cache.scope():
+		# As in the run: prepare first, the streams may use what it found.
 		context = connector.prepare(RunStats())
 		frappe.db.commit()
-		plan = fanout.stages(streams, connector.written_after)
+		# The run's stages: the entities it writes, in its order.
+		plan = fanout.stages([s.entity for s in connector.enabled_streams()], connector.written_after)
 		write_queued(doc, connector, context, SiteStore(doc, SyncLog.existing(log, doc.secrets())), plan)
 
 

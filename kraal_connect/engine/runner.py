@@ -88,7 +88,7 @@ def retry_failures(
 			return None  # booked or dismissed since it was asked for
 
 		def retry(connector, context, store, caller, stats):
-			streams = _enabled_streams(connector)
+			streams = connector.enabled_streams()
 			retry_open_failures(connector, context, store, caller, stats, streams, failures, mapping)
 
 		frappe.flags.kraal_apply_source = apply_source
@@ -176,7 +176,7 @@ def _sync_enabled_streams(connector, context, store, caller, stats) -> None:
 	cursor says; then each stream from its cursor; then the open failed records the vendor cannot
 	return one by one, from the record as received, after the stream, which may have brought a
 	newer version of them (Plaid reports a corrected transaction as modified)."""
-	streams = _enabled_streams(connector)
+	streams = connector.enabled_streams()
 	fetched = [s for s in streams if s.entity in connector.fetches_one]
 	retry_open_failures(connector, context, store, caller, stats, fetched)
 	on_page, on_written = _progress(connector.integration, streams), _written(connector.integration)
@@ -189,11 +189,6 @@ def _sync_enabled_streams(connector, context, store, caller, stats) -> None:
 		sync_streams(streams, store, caller, context, stats, on_page=on_page)
 	retry_open_failures(connector, context, store, caller, stats, [s for s in streams if s not in fetched])
 	stats.remarks += sync_from.remarks(connector, stats)
-
-
-def _enabled_streams(connector) -> list:
-	enabled = {row.entity for row in connector.integration.entities if row.enabled}
-	return [s for s in connector.streams() if s.entity in enabled]
 
 
 def _run(doc, trigger: str, work: Callable) -> str:
