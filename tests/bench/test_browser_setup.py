@@ -421,6 +421,20 @@ def read_log(page: Page, log: str) -> dict:
 # -- the sitting ---------------------------------------------------------------------------------
 
 
+def discover(page: Page, step: str) -> None:
+	"""Actions → Discover on the open integration: its answer shot as `step`, then Open Mappings to the
+	mapping rows it made."""
+	page.menu("Actions", "Discover")
+	page.wait(
+		lambda: page.visible(f"{page.dialog()}//*[normalize-space()='Open Mappings']"), "Discover's answer"
+	)
+	said = page.js("return $('.modal.show .modal-body').text().trim()")
+	page.step(step, f"Discover: {said}")
+	page.click("Open Mappings", page.dialog())
+	page.wait_js("return location.pathname === '/app/kraal-account-mapping'", "the mappings list")
+	page.settled()
+
+
 @pytest.fixture
 def cleanup():
 	names: list[tuple] = []
@@ -494,15 +508,7 @@ def plaid_bank(page: Page, plaid_emulator, cleanup) -> None:
 	assert len(linked.plaid_accounts.splitlines()) == 2 and CARD not in linked.plaid_accounts
 	page.step("06-plaid-linked", f"Linked {linked.bank}: status {linked.status}, two accounts to sync.")
 
-	page.menu("Actions", "Discover")
-	page.wait(
-		lambda: page.visible(f"{page.dialog()}//*[normalize-space()='Open Mappings']"), "Discover's answer"
-	)
-	said = page.js("return $('.modal.show .modal-body').text().trim()")
-	page.step("07-plaid-discover", f"Discover: {said}")
-	page.click("Open Mappings", page.dialog())
-	page.wait_js("return location.pathname === '/app/kraal-account-mapping'", "the mappings list")
-	page.settled()
+	discover(page, "07-plaid-discover")
 	rows = page.js("return cur_list.data.map((r) => [r.key_type, r.external_name, r.target_name])")
 	page.step("08-plaid-mappings", f"The account mappings Discover listed: {rows}.")
 
@@ -587,15 +593,7 @@ def shopify(page: Page, store, cleanup) -> None:
 		"13-shopify-connected", f"Connected through Shopify's consent: {DOMAIN}, status {connected.status}."
 	)
 
-	page.menu("Actions", "Discover")
-	page.wait(
-		lambda: page.visible(f"{page.dialog()}//*[normalize-space()='Open Mappings']"), "Discover's answer"
-	)
-	said = page.js("return $('.modal.show .modal-body').text().trim()")
-	page.step("14-shopify-discover", f"Discover: {said}")
-	page.click("Open Mappings", page.dialog())
-	page.wait_js("return location.pathname === '/app/kraal-account-mapping'", "the mappings list")
-	page.settled()
+	discover(page, "14-shopify-discover")
 	page.step("15-shopify-mappings-listed", "Every location, gateway and tax title listed at once.")
 
 	# The bookkeeper fills every row but PayPal's, which they mean to ask the client about.
